@@ -1,0 +1,1 @@
+"""Chengdu customs node, 关区 7900 (issue 4: not built yet)."""

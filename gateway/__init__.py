@@ -1,0 +1,1 @@
+"""The shared single-window gateway (issue 3: not built yet)."""

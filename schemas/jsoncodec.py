@@ -1,0 +1,142 @@
+"""JSON encoding: the same element names as the XML, ``{"Head": {...}, "Declaration": {...}}``.
+
+Decoding is strict (a number is not accepted where text is expected, nor text for a whole number); duplicate keys
+and excessive nesting are refused before validation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.base import Message
+from schemas.errors import Issue, MessageError
+from schemas.locate import issues_from, json_pointer
+from schemas.plan import plan_of
+from schemas.registry import MessageSpec, spec_for
+from schemas.xmlcodec import DEFAULT_MAX_BYTES, MAX_DEPTH
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _Duplicate(k)
+            seen.add(k)
+    return out
+
+
+def _depth(obj: Any, limit: int) -> bool:
+    """True if ``obj`` nests deeper than ``limit`` (stops early)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node if isinstance(v, dict | list))
+    return False
+
+
+class _Obj:
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+def _find_duplicate(text: str) -> str:
+    """JSON pointer of the first duplicated key, in document order (error path only)."""
+
+    def walk(node: Any, path: str) -> str | None:
+        if isinstance(node, _Obj):
+            seen: set[str] = set()
+            for k, v in node.pairs:
+                here = path + "/" + k.replace("~", "~0").replace("/", "~1")
+                if k in seen:
+                    return here
+                seen.add(k)
+                found = walk(v, here)
+                if found is not None:
+                    return found
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                found = walk(v, f"{path}/{i}")
+                if found is not None:
+                    return found
+        return None
+
+    return walk(json.loads(text, object_pairs_hook=_Obj), "") or ""
+
+
+def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message, MessageSpec]:
+    if not data.strip():
+        raise MessageError([Issue("EMPTY_BODY", "send a message: the body is empty", "")])
+    if len(data) > max_bytes:
+        raise MessageError(
+            [Issue("PAYLOAD_TOO_LARGE", f"the message has {len(data)} bytes; the limit is {max_bytes}", "")]
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MessageError(
+            [Issue("ENCODING_INVALID", f"the bytes are not valid UTF-8 (at byte {e.start}): send UTF-8", "")]
+        ) from None
+    try:
+        obj = json.loads(text, object_pairs_hook=_pairs)
+    except _Duplicate as d:
+        raise MessageError(
+            [Issue("JSON_DUPLICATE_KEY", f"key {d.key!r} appears twice in one object: keep one", _find_duplicate(text))]
+        ) from None
+    except RecursionError:
+        raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")]) from None
+    except json.JSONDecodeError as e:
+        raise MessageError(
+            [Issue("JSON_MALFORMED", f"{e.msg} at line {e.lineno} column {e.colno}", "", e.lineno)]
+        ) from None
+    if not isinstance(obj, dict):
+        raise MessageError([Issue("WRONG_TYPE", 'a message is a JSON object {"Head": ..., ...}', "")])
+    head = obj.get("Head")
+    if not isinstance(head, dict):
+        code = "REQUIRED_MISSING" if head is None else "WRONG_TYPE"
+        raise MessageError([Issue(code, "give a Head object with MessageType and the other envelope keys", "/Head")])
+    mt = head.get("MessageType")
+    spec = spec_for(mt) if isinstance(mt, str) else None
+    if spec is None:
+        raise MessageError(
+            [
+                Issue(
+                    "UNKNOWN_MESSAGE_TYPE" if mt is not None else "REQUIRED_MISSING",
+                    f"Head/MessageType {mt!r} is not a known message type: see `swsim schemas` for the list",
+                    "/Head/MessageType",
+                )
+            ]
+        )
+    plan = plan_of(spec.model)
+    try:
+        model = spec.model.model_validate_json(data, strict=True, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        if _depth(obj, MAX_DEPTH):  # only on the error path: deep nesting can only be in unknown keys
+            raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")]) from None
+        raise MessageError(issues_from(exc, plan, lambda loc: (json_pointer(loc), None))) from None
+    from schemas.rules import check_rules
+
+    findings = check_rules(model)
+    if findings:
+        raise MessageError([Issue(code, msg, json_pointer(loc)) for code, msg, loc in findings])
+    return model, spec
+
+
+def encode_json(message: Message, pretty: bool = False) -> bytes:
+    return message.model_dump_json(by_alias=True, exclude_none=True, indent=2 if pretty else None).encode("utf-8")

@@ -1,0 +1,1 @@
+"""Traffic generation, record/replay and load tests (issue 6: not built yet)."""

@@ -1,0 +1,3 @@
+from swsim.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The one CLI entry point, ``swsim``; subcommands live in :mod:`swsim.commands`."""
+
+from __future__ import annotations
+
+import typer
+
+from swsim.commands import bench, messages
+
+app = typer.Typer(
+    name="swsim",
+    help="Simulator of the Sichuan-Chongqing international trade single window (simulated network; "
+    "synthetic parties).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("validate")(messages.validate_cmd)
+app.command("samples")(messages.samples_cmd)
+app.command("schemas")(messages.schemas_cmd)
+app.add_typer(bench.app, name="bench")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,115 @@
+"""``swsim validate``, ``swsim samples``, ``swsim schemas``: the message-format tools for integration teams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from schemas.codec import Report, encode, validate
+from schemas.jsonschema import generate_json_schema
+from schemas.registry import SPECS
+from schemas.samples import all_samples
+from schemas.xmlcodec import DEFAULT_MAX_BYTES
+from schemas.xsd import generate_xsd
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+_SUFFIXES = (".xml", ".json")
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _SUFFIXES))
+        else:
+            files.append(p)
+    return files
+
+
+def validate_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="XML or JSON message files, or folders of them (*.xml, *.json).", exists=True),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
+    max_bytes: Annotated[int, typer.Option(help="Refuse messages larger than this.")] = DEFAULT_MAX_BYTES,
+) -> None:
+    """Validate messages against the published schemas and rules; every error with code, location and fix.
+
+    Exit status: 0 if all are valid, 1 if any is invalid, 2 on usage errors.
+    """
+    targets = _expand(files)
+    if not targets:
+        err.print("[red]no .xml or .json files found in the given folders[/red]")
+        raise typer.Exit(2)
+    results: list[tuple[Path, Report]] = [(f, validate(f.read_bytes(), max_bytes=max_bytes)) for f in targets]
+    invalid = sum(1 for _, r in results if not r.ok)
+    if as_json:
+        doc = {
+            "files": [{"file": str(f), **r.to_dict()} for f, r in results],
+            "valid": len(results) - invalid,
+            "invalid": invalid,
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        for f, r in results:
+            if r.ok:
+                out.print(f"[green]valid[/green]   {escape(str(f))}  ({r.message_type}, {r.format})")
+            else:
+                out.print(f"[red]invalid[/red] {escape(str(f))}  ({len(r.issues)} error(s))")
+                for i in r.issues:
+                    line = f" line {i.line}" if i.line is not None else ""
+                    out.print(f"  [bold]{i.code}[/bold] at {escape(i.location or '/')}{line}: {escape(i.message)}")
+        colour = "green" if not invalid else "red"
+        out.print(f"[{colour}]{len(results) - invalid} valid, {invalid} invalid[/{colour}]")
+    raise typer.Exit(1 if invalid else 0)
+
+
+def samples_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write xml/ and json/ samples into.")],
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic parties and containers.")] = 7,
+) -> None:
+    """Write a valid sample of every message type in both encodings (synthetic parties, valid check characters)."""
+    samples = all_samples(seed)
+    for fmt in ("xml", "json"):
+        folder = out_dir / fmt
+        folder.mkdir(parents=True, exist_ok=True)
+        for code, message in samples.items():
+            (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))  # type: ignore[arg-type]
+    out.print(f"wrote {len(samples)} message types x 2 encodings to {escape(str(out_dir))}/xml and /json")
+
+
+def schemas_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write xsd/ and json/ schemas into.")],
+) -> None:
+    """Write the XSD and JSON Schema of every message type, plus index.json listing them."""
+    (out_dir / "xsd").mkdir(parents=True, exist_ok=True)
+    (out_dir / "json").mkdir(parents=True, exist_ok=True)
+    index = []
+    for code, spec in SPECS.items():
+        (out_dir / "xsd" / f"{code.value}.xsd").write_text(generate_xsd(spec), encoding="utf-8")
+        schema = generate_json_schema(spec)
+        (out_dir / "json" / f"{code.value}.schema.json").write_text(
+            json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        index.append(
+            {
+                "message_type": code.value,
+                "title": spec.info.title,
+                "code_status": spec.info.status,
+                "namespace": spec.namespace,
+                "root": spec.root,
+                "body": spec.body_element,
+                "xsd": f"xsd/{code.value}.xsd",
+                "json_schema": f"json/{code.value}.schema.json",
+            }
+        )
+    (out_dir / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.print(f"wrote {len(index)} XSDs and {len(index)} JSON Schemas to {escape(str(out_dir))}")
