@@ -3,10 +3,10 @@
 Pure data: nothing here does network, Kafka, HTTP or file I/O.
 """
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codec import Format, Report, decode, detect_format, encode, validate
+from schemas.envelope import Head, Message
 from schemas.errors import CODES, Issue, MessageError
-from schemas.head import Head
 from schemas.message_types import TYPE_INFO, MessageType
 from schemas.registry import SPECS, MessageSpec, spec_for
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from pydantic import BaseModel, ConfigDict
 
 _ACRONYMS = {"id": "ID", "hs": "HS", "uscc": "USCC", "aeo": "AEO"}
@@ -26,14 +24,3 @@ class Element(BaseModel):
         serialize_by_alias=True,
         use_enum_values=False,
     )
-
-
-class Message(Element):
-    """A whole message: ``Head`` plus one body (``Declaration`` or ``Response``) under a root element."""
-
-    ROOT: ClassVar[str] = "Manifest"
-    BODY: ClassVar[str] = "declaration"
-
-    @property
-    def body(self) -> Any:
-        return getattr(self, self.BODY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from schemas.base import Message
+from schemas.envelope import Message
 from schemas.errors import Issue, MessageError
 from schemas.jsoncodec import decode_json, encode_json
 from schemas.registry import SPECS, MessageSpec
@@ -24,7 +24,13 @@ def detect_format(data: bytes) -> Format:
     if not data.strip():
         raise MessageError([Issue("EMPTY_BODY", "send a message: the body is empty", "/")])
     raise MessageError(
-        [Issue("FORMAT_UNKNOWN", "the message is neither XML (starts with '<') nor JSON (starts with '{')", "/")]
+        [
+            Issue(
+                "FORMAT_UNKNOWN",
+                "the message is neither XML (starts with '<') nor JSON (starts with '{')",
+                "/",
+            )
+        ]
     )
 
 
@@ -77,7 +83,7 @@ def validate(data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MA
     """Validate without raising: every issue, with code and location."""
     try:
         fmt = fmt or detect_format(data)
-        message, spec = decode_with_spec(data, fmt, max_bytes)
+        _, spec = decode_with_spec(data, fmt, max_bytes)
     except MessageError as e:
         return Report(fmt, None, e.issues)
     return Report(fmt, spec.code.value)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.base import Message
+from schemas.envelope import Message
 from schemas.errors import Issue, MessageError
 from schemas.locate import issues_from, json_pointer
 from schemas.plan import plan_of
@@ -97,7 +97,13 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Messag
         obj = json.loads(text, object_pairs_hook=_pairs)
     except _Duplicate as d:
         raise MessageError(
-            [Issue("JSON_DUPLICATE_KEY", f"key {d.key!r} appears twice in one object: keep one", _find_duplicate(text))]
+            [
+                Issue(
+                    "JSON_DUPLICATE_KEY",
+                    f"key {d.key!r} appears twice in one object: keep one",
+                    _find_duplicate(text),
+                )
+            ]
         ) from None
     except RecursionError:
         raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")]) from None

@@ -52,13 +52,17 @@ class Leaf:
             if self.max_inclusive is not None:
                 out["maximum"] = self.max_inclusive
         elif self.base == "xs:decimal":
-            assert self.total_digits is not None and self.fraction_digits is not None
+            assert self.total_digits is not None
+            assert self.fraction_digits is not None
             whole = self.total_digits - self.fraction_digits
             number: dict[str, Any] = {"type": "number"}
             if self.min_inclusive is not None:
                 number["minimum"] = self.min_inclusive
             number["maximum"] = float("9" * whole + "." + "9" * self.fraction_digits)
-            text = {"type": "string", "pattern": f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{self.fraction_digits}}})?$"}
+            text = {
+                "type": "string",
+                "pattern": f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{self.fraction_digits}}})?$",
+            }
             out = {"anyOf": [number, text]}
         else:  # pragma: no cover - guarded by tests over every leaf
             raise ValueError(f"unknown base {self.base}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,7 +55,7 @@ def slot_at(plan: Plan, loc: Loc) -> Slot | None:
     return slot
 
 
-def _message(code: str, err: dict[str, Any], slot: Slot | None, name: str) -> str:
+def _message(code: str, err: Mapping[str, Any], slot: Slot | None, name: str) -> str:
     ctx = err.get("ctx") or {}
     given = err.get("input")
     shown = repr(given)[:60] if isinstance(given, str | int | float) else None

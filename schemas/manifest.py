@@ -9,9 +9,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import CustomsOffice, CustomsStatus
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.parts import (
     AdditionalInformation,
     BorderTransportMeans,
@@ -146,5 +146,3 @@ class TallyMessage(Message):
 class DiversionMessage(Message):
     head: Head
     declaration: DiversionDeclaration
-
-

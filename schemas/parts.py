@@ -18,8 +18,8 @@ from schemas.codes import (
 )
 from schemas.types import (
     ContainerNumber,
-    CountryCode,
     Count,
+    CountryCode,
     CustomsDate,
     CustomsDateTime,
     DocumentId,
@@ -126,4 +126,3 @@ class GoodsMeasure(Element):
 
 class AdditionalInformation(Element):
     content: Text512
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.base import Message
+from schemas.envelope import Message
 from schemas.manifest import ArrivalMessage, DiversionMessage, LoadingMessage, ManifestMessage, TallyMessage
 from schemas.message_types import TYPE_INFO, MessageType, TypeInfo
 from schemas.response import ClearanceMessage, GoodsDeclarationMessage, ReceiptMessage
@@ -14,7 +14,13 @@ from schemas.risk import (
     VerificationRequestMessage,
     VerificationResponseMessage,
 )
-from schemas.tax import AbnormalMessage, HighRiskMessage, RealNameMessage, RefundCaseMessage, RegistrationMessage
+from schemas.tax import (
+    AbnormalMessage,
+    HighRiskMessage,
+    RealNameMessage,
+    RefundCaseMessage,
+    RegistrationMessage,
+)
 from schemas.transit import TransitArrivalMessage, TransitDeclarationMessage, TransitWriteOffMessage
 from schemas.waybill import WaybillMessage, WaybillStatusMessage
 

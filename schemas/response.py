@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import (
     ClearanceDecision,
     CustomsOffice,
@@ -16,13 +16,13 @@ from schemas.codes import (
     RiskMeasure,
     TransportMode,
 )
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.message_types import MessageType
 from schemas.parts import DocumentRef, Party
 from schemas.types import (
     Amount,
-    CountryCode,
     Count,
+    CountryCode,
     CurrencyCode,
     CustomsDate,
     CustomsDateTime,

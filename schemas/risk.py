@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import (
     CustomsOffice,
     InspectionOutcome,
@@ -15,7 +15,7 @@ from schemas.codes import (
     RiskMeasure,
     VerificationResult,
 )
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.parts import DocumentRef
 from schemas.types import (
     ContainerNumber,

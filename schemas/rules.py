@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import TitleStatus
+from schemas.envelope import Message
 from schemas.locate import Loc
 from schemas.manifest import ManifestDeclaration
 from schemas.response import GoodsDeclarationBody
@@ -57,7 +58,10 @@ def _manifest(d: ManifestDeclaration, base: Loc) -> Iterator[Finding]:
     seen: dict[tuple[str, str | None], int] = {}
     for ci, c in enumerate(d.consignment):
         loc: Loc = (*base, "Consignment", ci)
-        key = (c.transport_contract_document.id, c.associated_transport_document.id if c.associated_transport_document else None)
+        key = (
+            c.transport_contract_document.id,
+            c.associated_transport_document.id if c.associated_transport_document else None,
+        )
         if key in seen:
             yield (
                 "DUPLICATE_REFERENCE",

@@ -7,17 +7,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from schemas import codes as c
-from schemas.base import Message
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.manifest import (
     ArrivalDeclaration,
     ArrivalMessage,
     Consignment,
     ConsignmentItem,
     ConsignmentSummary,
-    DivertedConsignment,
     DiversionDeclaration,
     DiversionMessage,
+    DivertedConsignment,
     LoadingDeclaration,
     LoadingMessage,
     ManifestDeclaration,

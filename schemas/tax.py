@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import (
     AuthChannel,
     CreditGrade,
@@ -26,7 +26,7 @@ from schemas.codes import (
     RiskLevel,
     TaxpayerStatus,
 )
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.types import (
     Amount,
     CurrencyCode,

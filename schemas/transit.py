@@ -6,9 +6,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import CustomsOffice, ImportExport, SealStatus, WriteOffResult
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.parts import DocumentRef, EquipmentId, Packaging, Party, TransportEquipment, TransportMeansRef
 from schemas.types import (
     CustomsDate,

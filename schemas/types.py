@@ -7,9 +7,9 @@ and JSON Schema generators. Check characters (USCC, ISO 6346) come from python-s
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator
@@ -23,8 +23,8 @@ __all__ = [
     "CST",
     "Amount",
     "ContainerNumber",
-    "CountryCode",
     "Count",
+    "CountryCode",
     "CurrencyCode",
     "CustomsDate",
     "CustomsDateTime",
@@ -104,7 +104,7 @@ def _coded(
     if extra is not None:
         parts.append(AfterValidator(extra))
     parts.append(leaf)
-    return Annotated[tuple(parts)]  # type: ignore[valid-type]
+    return Annotated[tuple(parts)]
 
 
 _USCC_CHARS = "0-9A-HJ-NPQRTUWXY"
@@ -274,15 +274,14 @@ def _datetime_validator(v: Any) -> datetime:
     if isinstance(v, datetime):
         if v.tzinfo is None:
             raise PydanticCustomError("DATETIME_INVALID", "give the date-time with a time zone")
-        v = v.astimezone(CST)
-        return v.replace(microsecond=v.microsecond - v.microsecond % 1000)
+        local: datetime = v.astimezone(CST)
+        return local.replace(microsecond=local.microsecond - local.microsecond % 1000)
     if not isinstance(v, str):
         raise PydanticCustomError("WRONG_TYPE", "give the date-time as a string YYYYMMDDHHmmssfff")
     if len(v) != 17 or not v.isascii() or not v.isdigit():
         raise PydanticCustomError(
             "DATETIME_INVALID",
-            "'{value}' is not a date-time: write 17 digits YYYYMMDDHHmmssfff in Beijing time, "
-            "e.g. 20260314093000123",
+            "'{value}' is not a date-time: write 17 digits YYYYMMDDHHmmssfff in Beijing time, e.g. 20260314093000123",
             {"value": v[:40]},
         )
     try:
@@ -292,7 +291,8 @@ def _datetime_validator(v: Any) -> datetime:
         )  # fmt: skip
     except ValueError:
         raise PydanticCustomError(
-            "DATETIME_INVALID", "'{value}' is not a real date and time: check month, day, hour and minute",
+            "DATETIME_INVALID",
+            "'{value}' is not a real date and time: check month, day, hour and minute",
             {"value": v},
         ) from None
 
@@ -323,7 +323,9 @@ def _date_validator(v: Any) -> date:
         raise PydanticCustomError("WRONG_TYPE", "give the date as a string YYYYMMDD")
     if len(v) != 8 or not v.isascii() or not v.isdigit():
         raise PydanticCustomError(
-            "DATE_INVALID", "'{value}' is not a date: write 8 digits YYYYMMDD, e.g. 20260314", {"value": v[:40]}
+            "DATE_INVALID",
+            "'{value}' is not a date: write 8 digits YYYYMMDD, e.g. 20260314",
+            {"value": v[:40]},
         )
     try:
         return date(int(v[0:4]), int(v[4:6]), int(v[6:8]))

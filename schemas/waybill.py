@@ -10,9 +10,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from schemas.base import Element, Message
+from schemas.base import Element
 from schemas.codes import DirectOption, LegStatus, Locode, TitleStatus, TransportMode
-from schemas.head import Head
+from schemas.envelope import Head, Message
 from schemas.parts import Packaging, Party, TransportEquipment
 from schemas.types import (
     Amount,

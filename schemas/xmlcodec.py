@@ -7,12 +7,13 @@ value errors, each located by XPath and line.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
 
-from schemas.base import Message
+from schemas.envelope import Message
 from schemas.errors import Issue, MessageError
 from schemas.locate import Loc, issues_from
 from schemas.plan import Plan, plan_of
@@ -20,6 +21,11 @@ from schemas.registry import BY_NAMESPACE, MessageSpec
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32
+
+
+def _line(el: etree._Element) -> int | None:
+    line: int | None = el.sourceline  # type: ignore[assignment]  # lxml-stubs declare it loosely
+    return line
 
 
 def _parser() -> etree.XMLParser:
@@ -49,7 +55,13 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
         )
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise MessageError(
-            [Issue("XML_DOCTYPE_FORBIDDEN", "remove the DOCTYPE: DTDs and entity declarations are not allowed", "/")]
+            [
+                Issue(
+                    "XML_DOCTYPE_FORBIDDEN",
+                    "remove the DOCTYPE: DTDs and entity declarations are not allowed",
+                    "/",
+                )
+            ]
         )
     try:
         data.decode("utf-8")
@@ -72,9 +84,7 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
         raise MessageError([Issue(code, text, "/", e.lineno or None)]) from None
     info = root.getroottree().docinfo
     if info.encoding and info.encoding.upper().replace("-", "") != "UTF8":
-        raise MessageError(
-            [Issue("ENCODING_INVALID", f"the XML declares encoding {info.encoding}: use UTF-8", "/", 1)]
-        )
+        raise MessageError([Issue("ENCODING_INVALID", f"the XML declares encoding {info.encoding}: use UTF-8", "/", 1)])
     sibling = root.getprevious()
     while sibling is not None:
         if isinstance(sibling, etree._ProcessingInstruction):
@@ -109,10 +119,10 @@ class _Walker:
         by_name = plan.by_name
         last = -1
         for child in el:
-            tag = child.tag
-            if not isinstance(tag, str):
+            if isinstance(child, etree._ProcessingInstruction):
                 self.issues.append(("XML_PI_FORBIDDEN", "remove the processing instruction", el))
                 continue
+            tag = child.tag
             tail = child.tail
             if tail is not None and not tail.isspace():
                 self.issues.append(("UNEXPECTED_TEXT", "remove the text between elements", el))
@@ -182,7 +192,7 @@ def _fast_walk(el: etree._Element, plan: Plan, nsp: str, seen: list[int], depth:
     last = -1
     n = 0
     for child in el:
-        slot = tags.get(child.tag)  # type: ignore[call-overload]
+        slot = tags.get(child.tag)
         if slot is None:
             raise _Bail
         idx = slot.index
@@ -227,7 +237,7 @@ def _xpath(root: etree._Element, el: etree._Element, root_plan: Plan) -> str:
     chain.reverse()
     parts = ["/" + etree.QName(root).localname]
     plan: Plan | None = root_plan
-    for parent, child in zip(chain, chain[1:], strict=False):
+    for parent, child in pairwise(chain):
         local = etree.QName(child).localname
         slot = plan.by_name.get(local) if plan is not None else None
         if slot is not None and slot.many:
@@ -260,7 +270,7 @@ def locate_xml(root: etree._Element, ns: str, loc: Loc) -> tuple[str, int | None
                 el = children[pos]
             else:
                 found = False
-    return path, el.sourceline
+    return path, _line(el)
 
 
 def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message, MessageSpec]:
@@ -277,7 +287,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
                     "urn:Declaration:datamodel:standard:CN:<MessageType>:1 for customs manifests "
                     "(e.g. MT2101) or urn:swsim:datamodel:<MessageType>:1 for the others",
                     "/" + local,
-                    root.sourceline,
+                    _line(root),
                 )
             ]
         )
@@ -288,7 +298,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
                     "WRONG_ROOT_ELEMENT",
                     f"{spec.code} messages have root element {spec.root}, not {local}",
                     "/" + local,
-                    root.sourceline,
+                    _line(root),
                 )
             ]
         )
@@ -307,7 +317,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
     if tree is None:
         walker = _Walker(root, ns)
         tree = walker.walk(root, plan, 1)
-        issues = [Issue(code, msg, _xpath(root, el, plan), el.sourceline) for code, msg, el in walker.issues]
+        issues = [Issue(code, msg, _xpath(root, el, plan), _line(el)) for code, msg, el in walker.issues]
     model: Message | None = None
     try:
         model = spec.model.model_validate(tree, by_alias=True, by_name=False)
@@ -327,9 +337,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
             )
         from schemas.rules import check_rules
 
-        issues.extend(
-            Issue(code, msg, *locate_xml(root, ns, loc)) for code, msg, loc in check_rules(model)
-        )
+        issues.extend(Issue(code, msg, *locate_xml(root, ns, loc)) for code, msg, loc in check_rules(model))
     if issues:
         raise MessageError(_dedupe(issues))
     assert model is not None

@@ -8,8 +8,7 @@ from swsim.commands import bench, messages
 
 app = typer.Typer(
     name="swsim",
-    help="Simulator of the Sichuan-Chongqing international trade single window (simulated network; "
-    "synthetic parties).",
+    help="Simulator of the Sichuan-Chongqing international trade single window (simulated network; synthetic parties).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

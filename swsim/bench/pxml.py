@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import pydantic_xml
 from pydantic import BeforeValidator, PlainSerializer
+from pydantic_xml.element.element import SearchMode
 
 from schemas.base import Element
 from schemas.plan import _unwrap, plan_of
@@ -32,7 +33,7 @@ def equivalent(model: type[Element], ns: str) -> Any:
         if slot.model is not None:
             inner: Any = equivalent(slot.model, ns)
         else:
-            inner, meta = _unwrap(hints[slot.attr])
+            inner, _ = _unwrap(hints[slot.attr])
             if slot.many:
                 inner = typing.get_args(inner)[0]
             else:
@@ -47,12 +48,12 @@ def equivalent(model: type[Element], ns: str) -> Any:
             tp = tp | None
         default: Any = ... if slot.required else ([] if slot.many else None)
         fields[slot.attr] = (tp, pydantic_xml.element(tag=slot.name, default=default))
-    return pydantic_xml.create_model(  # type: ignore[call-overload]
+    return pydantic_xml.create_model(
         "PX" + model.__name__,
         __base__=pydantic_xml.BaseXmlModel,
         __tag__=getattr(model, "ROOT", model.__name__) if hasattr(model, "ROOT") else model.__name__,
         __ns__="",
         __nsmap__={"": ns},
-        __search_mode__="strict",
+        __search_mode__=SearchMode.STRICT,
         **fields,
     )

@@ -32,13 +32,17 @@ def bench_schemas(
     with Progress(transient=True) as bar:
         task = bar.add_task("measuring", total=rounds)
         result = run(seconds, rounds, lambda done, _total: bar.update(task, completed=done))
-    table = Table(title=f"{result['message_type']} manifest: {result['xml_bytes']} B XML, {result['json_bytes']} B JSON")
+    table = Table(
+        title=f"{result['message_type']} manifest: {result['xml_bytes']} B XML, {result['json_bytes']} B JSON"
+    )
     table.add_column("path")
     table.add_column("msgs/s", justify="right")
     table.add_column("vs pydantic-xml", justify="right")
     table.add_row("swsim XML decode+validate", f"{result['xml_msgs_per_s']:,.0f}", f"{result['xml_vs_pydantic_xml']}x")
     table.add_row(
-        "swsim JSON decode+validate", f"{result['json_msgs_per_s']:,.0f}", f"{result['json_vs_pydantic_xml']}x"
+        "swsim JSON decode+validate",
+        f"{result['json_msgs_per_s']:,.0f}",
+        f"{result['json_vs_pydantic_xml']}x",
     )
     table.add_row("pydantic-xml from_xml (baseline)", f"{result['pydantic_xml_msgs_per_s']:,.0f}", "1.0x")
     out.print(table)

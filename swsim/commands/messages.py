@@ -82,7 +82,7 @@ def samples_cmd(
         folder = out_dir / fmt
         folder.mkdir(parents=True, exist_ok=True)
         for code, message in samples.items():
-            (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))  # type: ignore[arg-type]
+            (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))
     out.print(f"wrote {len(samples)} message types x 2 encodings to {escape(str(out_dir))}/xml and /json")
 
 

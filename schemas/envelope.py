@@ -1,8 +1,10 @@
-"""The common envelope, ``Head``, after China Customs' new-manifest header [fact] plus swsim's tracing ids."""
+"""The common envelope: ``Head`` (after China Customs' new-manifest header [fact], plus swsim's tracing ids)
+and ``Message``, a Head plus one body under a root element."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 from schemas.base import Element
 from schemas.codes import FunctionCode
@@ -25,3 +27,15 @@ class Head(Element):
     @property
     def sent_at(self) -> datetime:
         return self.send_time
+
+
+class Message(Element):
+    """A whole message: ``Head`` plus one body (``Declaration`` or ``Response``) under a root element."""
+
+    ROOT: ClassVar[str] = "Manifest"
+    BODY: ClassVar[str] = "declaration"
+    head: Head
+
+    @property
+    def body(self) -> Any:
+        return getattr(self, self.BODY)
