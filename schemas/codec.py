@@ -16,6 +16,12 @@ Format = Literal["xml", "json"]
 
 def detect_format(data: bytes) -> Format:
     """XML if the first non-blank byte is ``<``, JSON if ``{`` or ``[``; else :class:`MessageError`."""
+    if (
+        data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+        or data[:2] in (b"\xfe\xff", b"\xff\xfe")
+        or (b"\x00" in data[:8])
+    ):
+        raise MessageError([Issue("ENCODING_INVALID", "the message is UTF-16 or UTF-32: send UTF-8", "/")])
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return "xml"
@@ -34,17 +40,19 @@ def detect_format(data: bytes) -> Format:
     )
 
 
-def decode(data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Message:
-    """Decode and fully validate one message. Raises :class:`MessageError` with every issue found."""
-    return decode_with_spec(data, fmt, max_bytes)[0]
+def decode(data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True) -> Message:
+    """Decode and fully validate one message. Raises :class:`MessageError` with every issue found.
+
+    ``rules=False`` skips the cross-field rules (:mod:`schemas.rules`) and checks only the encoding and types."""
+    return decode_with_spec(data, fmt, max_bytes, rules)[0]
 
 
 def decode_with_spec(
-    data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True
 ) -> tuple[Message, MessageSpec]:
     if fmt is None:
         fmt = detect_format(data)
-    return decode_xml(data, max_bytes) if fmt == "xml" else decode_json(data, max_bytes)
+    return decode_xml(data, max_bytes, rules) if fmt == "xml" else decode_json(data, max_bytes, rules)
 
 
 def spec_of(message: Message) -> MessageSpec:

@@ -66,7 +66,6 @@ CODES: dict[str, str] = {
     "SEQUENCE_INVALID": "Sequence numbers are not 1, 2, 3, ... in order.",
     "DUPLICATE_REFERENCE": "The same document or item reference appears twice in one message.",
     "DATES_OUT_OF_ORDER": "Dates that must follow each other do not.",
-    "FUNCTION_CODE_NOT_ALLOWED": "The function code is not allowed for this message type.",
     "LEG_CHAIN_BROKEN": "A transport leg does not start where the previous one ended.",
     "ENDORSEMENT_CHAIN_BROKEN": "An endorsement is not made by the holder at that time.",
     "TOTAL_MISMATCH": "A stated total does not equal the sum of its parts.",

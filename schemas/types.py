@@ -355,7 +355,7 @@ def _decimal(name: str, doc: str, digits: int, places: int) -> Any:
 
 
 Mass = _decimal("MassType", "Mass in kilograms, up to 11 whole digits and 3 decimals.", 14, 3)
-Amount = _decimal("AmountType", "Money amount, up to 14 whole digits and 2 decimals.", 16, 2)
+Amount = _decimal("AmountType", "Money amount, up to 13 whole digits and 2 decimals.", 15, 2)
 Percent = _decimal("PercentType", "Percentage, up to 3 whole digits and 2 decimals.", 5, 2)
 
 

@@ -47,7 +47,7 @@ _PARSER = _parser()
 
 def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse bytes into an element tree, refusing anything unsafe. Raises :class:`MessageError`."""
-    if not data.strip():
+    if not data or data.isspace():
         raise MessageError([Issue("EMPTY_BODY", "send a message: the body is empty", "/")])
     if len(data) > max_bytes:
         raise MessageError(
@@ -64,12 +64,6 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
             ]
         )
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise MessageError(
-            [Issue("ENCODING_INVALID", f"the bytes are not valid UTF-8 (at byte {e.start}): send UTF-8", "/")]
-        ) from None
-    try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
         text = str(e.msg or e)
@@ -79,8 +73,9 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
             text += ": only &lt; &gt; &amp; &quot; &apos; and character references are allowed"
         elif "depth" in text.lower():
             code = "XML_TOO_DEEP"
-        elif "encoding" in text.lower():
+        elif "encoding" in text.lower() or "UTF-8" in text:
             code = "ENCODING_INVALID"
+            text += ": send UTF-8"
         raise MessageError([Issue(code, text, "/", e.lineno or None)]) from None
     info = root.getroottree().docinfo
     if info.encoding and info.encoding.upper().replace("-", "") != "UTF8":
@@ -184,42 +179,58 @@ _ANOMALIES = etree.XPath("boolean(//@* | //processing-instruction())")
 _COUNT = etree.XPath("count(//*)")
 
 
-def _fast_walk(el: etree._Element, plan: Plan, nsp: str, seen: list[int], depth: int) -> dict[str, Any]:
+# per (plan, namespace): qualified tag -> (index, many, child table or None, element name)
+_Table = dict[str, tuple[int, bool, Any, str]]
+_TABLES: dict[tuple[int, str], _Table] = {}
+
+
+def _table(plan: Plan, nsp: str) -> _Table:
+    key = (id(plan), nsp)
+    found = _TABLES.get(key)
+    if found is None:
+        found = _TABLES[key] = {
+            nsp + s.name: (s.index, s.many, _table(s.child, nsp) if s.child is not None else None, s.name)
+            for s in plan.ordered
+        }
+    return found
+
+
+def _fast_walk(el: etree._Element, tags: _Table, seen: list[int], depth: int) -> dict[str, Any]:
+    """The optimistic walk: raises :class:`_Bail` at the first thing that is not plainly valid."""
     if depth > MAX_DEPTH:
         raise _Bail
-    tags = plan.by_tag(nsp)
     out: dict[str, Any] = {}
     last = -1
     n = 0
     for child in el:
-        slot = tags.get(child.tag)
-        if slot is None:
+        entry = tags.get(child.tag)
+        if entry is None:
             raise _Bail
-        idx = slot.index
-        if idx < last or (idx == last and not slot.many):
+        idx, many, sub, name = entry
+        if idx <= last and (idx < last or not many):
             raise _Bail
         last = idx
         n += 1
         tail = child.tail
         if tail is not None and not tail.isspace():
             raise _Bail
-        if slot.child is not None:
+        if sub is not None:
             text = child.text
             if text is not None and not text.isspace():
                 raise _Bail
-            value: Any = _fast_walk(child, slot.child, nsp, seen, depth + 1)
+            value: Any = _fast_walk(child, sub, seen, depth + 1)
         else:
             value = child.text
             if value is None:
                 value = ""
-        if slot.many:
-            lst = out.get(slot.name)
+        if many:
+            lst = out.get(name)
             if lst is None:
-                out[slot.name] = [value]
+                out[name] = [value]
             else:
                 lst.append(value)
         else:
-            out[slot.name] = value
+            out[name] = value
     seen[0] += n
     return out
 
@@ -273,7 +284,7 @@ def locate_xml(root: etree._Element, ns: str, loc: Loc) -> tuple[str, int | None
     return path, _line(el)
 
 
-def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message, MessageSpec]:
+def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True) -> tuple[Message, MessageSpec]:
     root = parse_untrusted(data, max_bytes)
     tag = root.tag
     ns, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
@@ -309,7 +320,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
         seen = [1]
         if root.text is not None and not root.text.isspace():
             raise _Bail
-        tree = _fast_walk(root, plan, "{" + ns + "}", seen, 1)
+        tree = _fast_walk(root, _table(plan, "{" + ns + "}"), seen, 1)
         if _ANOMALIES(root) or _COUNT(root) != seen[0]:
             tree = None
     except _Bail:
@@ -337,7 +348,8 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Message
             )
         from schemas.rules import check_rules
 
-        issues.extend(Issue(code, msg, *locate_xml(root, ns, loc)) for code, msg, loc in check_rules(model))
+        if rules:
+            issues.extend(Issue(code, msg, *locate_xml(root, ns, loc)) for code, msg, loc in check_rules(model))
     if issues:
         raise MessageError(_dedupe(issues))
     assert model is not None

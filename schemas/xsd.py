@@ -15,7 +15,7 @@ def _simple_leaf(leaf: Leaf) -> list[str]:
     out = [f'  <xs:simpleType name="{leaf.name}">']
     out.append(f"    <xs:annotation><xs:documentation>{_text(leaf.doc)}</xs:documentation></xs:annotation>")
     out.append(f'    <xs:restriction base="{leaf.base}">')
-    facets = [
+    facets: list[tuple[str, object]] = [
         ("pattern", leaf.pattern),
         ("minLength", leaf.min_length),
         ("maxLength", leaf.max_length),
@@ -24,6 +24,9 @@ def _simple_leaf(leaf: Leaf) -> list[str]:
         ("totalDigits", leaf.total_digits),
         ("fractionDigits", leaf.fraction_digits),
     ]
+    if leaf.base == "xs:decimal" and leaf.total_digits is not None and leaf.fraction_digits is not None:
+        whole = leaf.total_digits - leaf.fraction_digits
+        facets.append(("maxInclusive", "9" * whole + "." + "9" * leaf.fraction_digits))
     for facet, value in facets:
         if value is not None:
             out.append(f"      <xs:{facet} value={quoteattr(str(value))}/>")

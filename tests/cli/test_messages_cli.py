@@ -1,0 +1,94 @@
+"""``swsim samples``, ``swsim schemas``, ``swsim validate``: files written, exit codes, machine output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from schemas.registry import SPECS
+from swsim.cli import app
+
+runner = CliRunner()
+
+
+def test_samples_then_validate_all_valid(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    xml = sorted((tmp_path / "xml").glob("*.xml"))
+    js = sorted((tmp_path / "json").glob("*.json"))
+    assert len(xml) == len(js) == len(SPECS)
+    result = runner.invoke(app, ["validate", str(tmp_path / "xml"), str(tmp_path / "json")])
+    assert result.exit_code == 0, result.output
+    assert f"{2 * len(SPECS)} valid, 0 invalid" in result.output
+
+
+def test_validate_invalid_exits_1_and_points_at_the_element(tmp_path: Path) -> None:
+    runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    good = tmp_path / "xml" / "MT2101.xml"
+    bad = tmp_path / "bad.xml"
+    bad.write_text(good.read_text().replace("<ID>CNCTU</ID>", "<ID>CNXXX</ID>", 1))
+    result = runner.invoke(app, ["validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "UNKNOWN_LOCODE at /Manifest/Declaration/Consignment[1]/LoadingLocation/ID line" in result.output
+    assert "1 valid, 1 invalid" in result.output
+
+
+def test_validate_json_output(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Head": {"MessageType": "MT2101"}}')
+    result = runner.invoke(app, ["validate", "--json", str(bad)])
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert doc["invalid"] == 1
+    entry = doc["files"][0]
+    assert entry["valid"] is False
+    assert entry["format"] == "json"
+    codes = {(e["code"], e["location"]) for e in entry["errors"]}
+    assert ("REQUIRED_MISSING", "/Head/MessageID") in codes
+    assert ("REQUIRED_MISSING", "/Declaration") in codes
+
+
+def test_validate_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.xml")])
+    assert result.exit_code == 2
+
+
+def test_validate_empty_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def test_schemas_written_and_indexed(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schemas", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert {e["message_type"] for e in index} == {c.value for c in SPECS}
+    for entry in index:
+        assert (tmp_path / entry["xsd"]).read_text().startswith("<?xml")
+        assert json.loads((tmp_path / entry["json_schema"]).read_text())["title"].startswith(entry["message_type"])
+
+
+def test_bench_schemas_json_keys() -> None:
+    result = runner.invoke(app, ["bench", "schemas", "--json", "--seconds", "0.3", "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    for key in ("xml_msgs_per_s", "json_msgs_per_s", "pydantic_xml_msgs_per_s", "xml_vs_pydantic_xml"):
+        assert doc[key] > 0
+    assert 4096 <= doc["xml_bytes"] <= 5120
+    assert doc["xml_vs_pydantic_xml"] == round(doc["xml_msgs_per_s"] / doc["pydantic_xml_msgs_per_s"], 2)
+
+
+def test_installed_entry_point_runs_the_readme_main_job(tmp_path: Path) -> None:
+    """The README's main job (until the demo exists): `swsim samples` then `swsim validate` on them."""
+    exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the swsim entry point is installed with the package"
+    subprocess.run([exe, "samples", "--out", str(tmp_path)], check=True, capture_output=True)
+    done = subprocess.run(
+        [exe, "validate", str(tmp_path / "xml"), str(tmp_path / "json")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
