@@ -65,7 +65,7 @@ class JourneyRef(Element):
 
 class ReceiptBody(Element):
     reference_message_id: MessageId
-    reference_message_type: MessageType
+    reference_message_type: MessageType | None = None  # absent when the message could not be decoded
     status_code: ResponseStatus
     response_type: ResponseType
     border_transport_means: JourneyRef | None = None

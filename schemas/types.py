@@ -286,9 +286,15 @@ def _datetime_validator(v: Any) -> datetime:
         )
     try:
         return datetime(
-            int(v[0:4]), int(v[4:6]), int(v[6:8]), int(v[8:10]), int(v[10:12]), int(v[12:14]),
-            int(v[14:17]) * 1000, tzinfo=CST,
-        )  # fmt: skip
+            int(v[0:4]),
+            int(v[4:6]),
+            int(v[6:8]),
+            int(v[8:10]),
+            int(v[10:12]),
+            int(v[12:14]),
+            int(v[14:17]) * 1000,
+            tzinfo=CST,
+        )
     except ValueError:
         raise PydanticCustomError(
             "DATETIME_INVALID",

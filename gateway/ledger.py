@@ -1,0 +1,101 @@
+"""The ledger: every message the gateway accepted, its deliveries and receipts, dead letters, and seen nonces.
+
+:class:`Ledger` is the store interface; :class:`gateway.sqlite_ledger.SqliteLedger` (WAL mode) is the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Insert = Literal["new", "duplicate", "conflict"]
+
+
+@dataclass
+class MessageRecord:
+    sender: str
+    message_id: str
+    message_type: str
+    receivers: list[str]
+    correlation_id: str | None
+    causation_id: str | None
+    format: str
+    digest: str
+    body: bytes
+    channel: str
+    received_at: float
+    status: str = "accepted"  # accepted -> delivered
+    receipt_id: str | None = None
+    delivered_at: float | None = None
+    seq: int | None = None
+
+
+@dataclass
+class ReceiptRecord:
+    receipt_id: str
+    sender: str  # the original message's sender (who receives the receipt)
+    message_id: str  # the original message's id
+    status: str  # delivered | rejected
+    codes: list[str]
+    format: str
+    body: bytes
+    created_at: float
+
+
+@dataclass
+class DeadLetter:
+    sender: str | None
+    message_id: str | None
+    codes: list[str]
+    errors: list[dict[str, object]]
+    body: bytes
+    headers: dict[str, str]
+    channel: str
+    received_at: float
+    id: int | None = None
+    redriven_at: float | None = None
+    redrive_result: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Ledger(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes (one commit for a batch). Re-entrant."""
+        ...
+
+    def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
+        """Record a message unless ``(sender, message_id)`` exists: then report duplicate (same digest) or
+        conflict (different digest), with the stored record."""
+        ...
+
+    def mark_delivered(self, seqs: list[int], at: float) -> None: ...
+
+    def find_visible(self, message_id: str, party: str | None) -> list[MessageRecord]:
+        """Messages with this id that ``party`` sent or received (``None``: the operator sees all)."""
+        ...
+
+    def trace(self, correlation_id: str, party: str | None) -> list[MessageRecord]: ...
+
+    def add_receipt(self, rec: ReceiptRecord) -> None: ...
+
+    def receipts_for(self, sender: str, message_id: str) -> list[ReceiptRecord]: ...
+
+    def add_deadletter(self, dl: DeadLetter) -> int: ...
+
+    def list_deadletters(self, party: str | None, limit: int, offset: int) -> list[DeadLetter]: ...
+
+    def get_deadletter(self, dl_id: int) -> DeadLetter | None: ...
+
+    def mark_redriven(self, dl_id: int, at: float, result: str) -> None: ...
+
+    def remember_nonce(self, sender: str, nonce: str, at: float, keep_s: float) -> bool:
+        """True if the nonce is new for this sender (and remember it); False if seen: a replay."""
+        ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def iter_messages(self, after_seq: int, limit: int) -> Iterator[MessageRecord]: ...
+
+    def close(self) -> None: ...

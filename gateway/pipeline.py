@@ -1,0 +1,442 @@
+"""One inbound message through the single window: authenticate, decode and validate, authorize, de-duplicate,
+record, route, receipt. The Kafka router and the HTTP API both run exactly this.
+
+The pipeline writes the ledger and returns what to produce (:class:`Outgoing`); the caller produces it, flushes,
+then calls :meth:`Pipeline.delivered` and only then commits its input. A crash anywhere before that commit means
+the input comes again: the ledger then answers "duplicate" and the outputs are produced again (receivers
+de-duplicate by message id), so the effect happens once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gateway.ledger import DeadLetter, Ledger, MessageRecord, ReceiptRecord
+from gateway.receipts import build_receipt
+from gateway.registry import Party, Registry
+from gateway.topics import Topics
+from schemas.codec import Format, decode_with_spec, detect_format
+from schemas.errors import Issue, MessageError
+from schemas.message_types import MessageType
+from swsim import signing
+from swsim.transport.base import Headers
+
+
+@dataclass
+class Signature:
+    sender: str
+    created: int
+    nonce: str
+    signature: str
+
+
+@dataclass
+class Inbound:
+    body: bytes
+    channel: str  # "kafka" | "http"
+    claimed_sender: str | None = None
+    signature: Signature | None = None
+    authenticated: Party | None = None  # set by the HTTP layer after API-key/signature checks
+    key: bytes | None = None
+    fallback_id: str = "UNKNOWN"  # what a receipt refers to when the body has no readable MessageID
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outgoing:
+    topic: str
+    value: bytes
+    key: bytes | None
+    headers: Headers
+
+
+@dataclass
+class Outcome:
+    status: str  # delivered | duplicate | rejected
+    sender: str | None
+    message_id: str
+    message_type: str | None
+    receivers: list[str]
+    issues: list[Issue]
+    receipt_id: str | None
+    receipt: bytes | None
+    out: list[Outgoing]
+    seq: int | None = None
+    deadletter_id: int | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({i.code for i in self.issues})
+
+
+def _h(v: str) -> bytes:
+    return v.encode()
+
+
+class Pipeline:
+    def __init__(self, registry: Registry, ledger: Ledger, topics: Topics, max_bytes: int, window_s: int = 300) -> None:
+        self.registry = registry
+        self.ledger = ledger
+        self.topics = topics
+        self.max_bytes = max_bytes
+        self.window_s = window_s
+
+    # -- authentication (Kafka path; the HTTP layer authenticates before calling process)
+    def _authenticate(self, inbound: Inbound, now: float) -> tuple[Party | None, list[Issue]]:
+        if inbound.authenticated is not None:
+            return inbound.authenticated, []
+        sig = inbound.signature
+        if sig is None:
+            return None, [
+                Issue(
+                    "SIGNATURE_MISSING",
+                    "sign the record: add sw-sender, sw-created, sw-nonce and "
+                    "sw-signature headers (Ed25519 over the body, see README)",
+                    "headers",
+                )
+            ]
+        party = self.registry.get(sig.sender)
+        if party is None or party.public_key is None:
+            return None, [Issue("UNKNOWN_SENDER", f"sender {sig.sender!r} is not a registered party", "headers")]
+        ok = signing.verify(
+            party.public_key,
+            sig.signature,
+            signing.KAFKA_METHOD,
+            signing.KAFKA_PATH,
+            sig.sender,
+            sig.created,
+            sig.nonce,
+            inbound.body,
+        )
+        if not ok:
+            return None, [
+                Issue(
+                    "SIGNATURE_INVALID",
+                    "the signature does not verify for this sender and body: sign "
+                    "the exact bytes with the sender's Ed25519 key",
+                    "headers",
+                )
+            ]
+        if abs(now - sig.created) > self.window_s:
+            return None, [
+                Issue(
+                    "SIGNATURE_EXPIRED",
+                    f"created {sig.created} is more than {self.window_s} s from "
+                    "the gateway's clock: sign again with the current time",
+                    "headers",
+                )
+            ]
+        return party, []
+
+    def process(self, inbound: Inbound, now: float | None = None) -> Outcome:
+        now = time.time() if now is None else now
+        digest = hashlib.sha256(inbound.body).hexdigest()
+        sender, issues = self._authenticate(inbound, now)
+        fmt: Format = "json"
+        message_id = inbound.fallback_id
+        mtype: MessageType | None = None
+        correlation: str | None = None
+        if not issues:
+            try:
+                fmt = detect_format(inbound.body)
+                message, spec = decode_with_spec(inbound.body, fmt, self.max_bytes)
+            except MessageError as e:
+                issues = e.issues
+            else:
+                head = message.head
+                message_id, mtype, correlation = head.message_id, spec.code, head.correlation_id
+                assert sender is not None
+                issues = self._authorize(sender, head.sender_id, mtype, head.receiver_id)
+                if not issues:
+                    receiver = self.registry.get(head.receiver_id)
+                    assert receiver is not None
+                    receivers = [p.id for p in self.registry.receivers_for(sender, mtype, receiver)]
+                    return self._accept(
+                        inbound, sender, message_id, mtype, correlation, head.causation_id, receivers, fmt, digest, now
+                    )
+        return self._reject(inbound, sender, message_id, mtype, correlation, issues, fmt, digest, now)
+
+    def _authorize(self, sender: Party, head_sender: str, mtype: MessageType, head_receiver: str) -> list[Issue]:
+        if head_sender != sender.id:
+            return [
+                Issue(
+                    "SENDER_MISMATCH",
+                    f"Head/SenderID is {head_sender} but the message is authenticated as {sender.id}: send as yourself",
+                    "/Head/SenderID",
+                )
+            ]
+        receiver = self.registry.get(head_receiver)
+        if receiver is None:
+            return [
+                Issue(
+                    "UNKNOWN_RECEIVER",
+                    f"{head_receiver} is not a registered party: check Head/ReceiverID",
+                    "/Head/ReceiverID",
+                )
+            ]
+        if not self.registry.allowed(sender, mtype, receiver):
+            return [
+                Issue(
+                    "NOT_AUTHORIZED",
+                    f"a {sender.role} may not send {mtype} to a {receiver.role} ({receiver.id})",
+                    "/Head/MessageType",
+                )
+            ]
+        return []
+
+    def _accept(
+        self,
+        inbound: Inbound,
+        sender: Party,
+        message_id: str,
+        mtype: MessageType,
+        correlation: str | None,
+        causation: str | None,
+        receivers: list[str],
+        fmt: Format,
+        digest: str,
+        now: float,
+    ) -> Outcome:
+        rec = MessageRecord(
+            sender=sender.id,
+            message_id=message_id,
+            message_type=mtype.value,
+            receivers=receivers,
+            correlation_id=correlation,
+            causation_id=causation,
+            format=fmt,
+            digest=digest,
+            body=inbound.body,
+            channel=inbound.channel,
+            received_at=now,
+        )
+        try:
+            with self.ledger.transaction():
+                result, stored, rid, receipt = self._record(rec, inbound, sender, mtype, correlation, fmt, now)
+        except _NonceReplayed:
+            issue = Issue("NONCE_REPLAYED", "this signature nonce was used before: sign with a new nonce", "headers")
+            return self._reject(inbound, sender, message_id, mtype, correlation, [issue], fmt, digest, now)
+        if result == "conflict":
+            issue = Issue(
+                "MESSAGE_ID_CONFLICT",
+                f"MessageID {message_id} was already used by {sender.id} for a different message: use a new MessageID",
+                "/Head/MessageID",
+            )
+            return self._reject(inbound, sender, message_id, mtype, correlation, [issue], fmt, digest, now)
+        assert rid is not None
+        assert receipt is not None
+        return self._route(inbound, sender, message_id, mtype, correlation, stored, result, rid, receipt, fmt, now)
+
+    def _record(
+        self,
+        rec: MessageRecord,
+        inbound: Inbound,
+        sender: Party,
+        mtype: MessageType,
+        correlation: str | None,
+        fmt: Format,
+        now: float,
+    ) -> tuple[str, MessageRecord, str | None, bytes | None]:
+        """Insert (in the caller's transaction) and make the receipt; (result, stored, receipt id, receipt)."""
+        result, stored = self.ledger.insert_message(rec)
+        if result == "conflict":
+            return result, stored, None, None
+        # a new message must carry a fresh nonce (redeliveries of the same record are duplicates above)
+        if (
+            result == "new"
+            and inbound.signature is not None
+            and not self.ledger.remember_nonce(sender.id, inbound.signature.nonce, now, 2 * self.window_s)
+        ):
+            raise _NonceReplayed
+        rid, receipt = build_receipt(
+            to=sender.id,
+            reference_id=rec.message_id,
+            reference_type=mtype,
+            delivered_to=stored.receivers,
+            issues=[],
+            correlation_id=correlation,
+            digest=rec.digest,
+            fmt=fmt,
+            now=datetime.fromtimestamp(now, UTC),
+        )
+        if result == "new":
+            self.ledger.add_receipt(ReceiptRecord(rid, sender.id, rec.message_id, "delivered", [], fmt, receipt, now))
+        return result, stored, rid, receipt
+
+    def _route(
+        self,
+        inbound: Inbound,
+        sender: Party,
+        message_id: str,
+        mtype: MessageType,
+        correlation: str | None,
+        stored: MessageRecord,
+        result: str,
+        rid: str,
+        receipt: bytes,
+        fmt: Format,
+        now: float,
+    ) -> Outcome:
+        key = (correlation or message_id).encode()
+        base: Headers = [
+            ("sw-sender", _h(sender.id)),
+            ("sw-message-id", _h(message_id)),
+            ("sw-message-type", _h(mtype.value)),
+            ("sw-format", _h(fmt)),
+        ]
+        if correlation:
+            base.append(("sw-correlation-id", _h(correlation)))
+        out = [Outgoing(self.topics.inbox(r), inbound.body, key, base) for r in stored.receivers]
+        out.append(
+            Outgoing(
+                self.topics.inbox(sender.id),
+                receipt,
+                key,
+                [
+                    ("sw-sender", b"SWGW"),
+                    ("sw-message-id", _h(rid)),
+                    ("sw-message-type", b"MT9999"),
+                    ("sw-format", _h(fmt)),
+                    ("sw-reference-id", _h(message_id)),
+                ],
+            )
+        )
+        status = "delivered" if result == "new" else "duplicate"
+        out.append(
+            self._event(
+                status, sender.id, stored.receivers, message_id, mtype.value, correlation, [], inbound.channel, now, rid
+            )
+        )
+        return Outcome(status, sender.id, message_id, mtype.value, stored.receivers, [], rid, receipt, out, stored.seq)
+
+    def _reject(
+        self,
+        inbound: Inbound,
+        sender: Party | None,
+        message_id: str,
+        mtype: MessageType | None,
+        correlation: str | None,
+        issues: list[Issue],
+        fmt: Format,
+        digest: str,
+        now: float,
+    ) -> Outcome:
+        codes = sorted({i.code for i in issues})
+        dl = DeadLetter(
+            sender=sender.id if sender else inbound.claimed_sender,
+            message_id=message_id,
+            codes=codes,
+            errors=[i.to_dict() for i in issues],
+            body=inbound.body,
+            headers=inbound.headers,
+            channel=inbound.channel,
+            received_at=now,
+        )
+        dl_id = self.ledger.add_deadletter(dl)
+        envelope = {
+            "deadletter_id": dl_id,
+            "sender": dl.sender,
+            "message_id": message_id,
+            "codes": codes,
+            "errors": dl.errors,
+            "channel": inbound.channel,
+            "received_at": now,
+            "headers": inbound.headers,
+            "body": inbound.body.decode("utf-8", errors="replace"),
+        }
+        out = [Outgoing(self.topics.deadletter, json.dumps(envelope).encode(), inbound.key, [])]
+        rid = receipt = None
+        if sender is not None:  # only authenticated senders get receipts (no inbox spam by forged headers)
+            rid, receipt = build_receipt(
+                to=sender.id,
+                reference_id=message_id,
+                reference_type=mtype,
+                delivered_to=None,
+                issues=issues,
+                correlation_id=correlation,
+                digest=digest,
+                fmt=fmt,
+                now=datetime.fromtimestamp(now, UTC),
+            )
+            self.ledger.add_receipt(ReceiptRecord(rid, sender.id, message_id, "rejected", codes, fmt, receipt, now))
+            out.append(
+                Outgoing(
+                    self.topics.inbox(sender.id),
+                    receipt,
+                    inbound.key,
+                    [
+                        ("sw-sender", b"SWGW"),
+                        ("sw-message-id", _h(rid)),
+                        ("sw-message-type", b"MT9999"),
+                        ("sw-format", _h(fmt)),
+                        ("sw-reference-id", _h(message_id)),
+                    ],
+                )
+            )
+        out.append(
+            self._event(
+                "rejected",
+                dl.sender,
+                [],
+                message_id,
+                mtype.value if mtype else None,
+                correlation,
+                codes,
+                inbound.channel,
+                now,
+                rid,
+            )
+        )
+        return Outcome(
+            "rejected",
+            dl.sender,
+            message_id,
+            mtype.value if mtype else None,
+            [],
+            issues,
+            rid,
+            receipt,
+            out,
+            None,
+            dl_id,
+        )
+
+    def _event(
+        self,
+        event: str,
+        sender: str | None,
+        receivers: list[str],
+        message_id: str,
+        mtype: str | None,
+        correlation: str | None,
+        codes: list[str],
+        channel: str,
+        now: float,
+        receipt_id: str | None,
+    ) -> Outgoing:
+        doc = {
+            "event": event,
+            "ts": now,
+            "sender": sender,
+            "receivers": receivers,
+            "message_id": message_id,
+            "message_type": mtype,
+            "correlation_id": correlation,
+            "codes": codes,
+            "channel": channel,
+            "receipt_id": receipt_id,
+        }
+        return Outgoing(self.topics.events, json.dumps(doc).encode(), (correlation or message_id).encode(), [])
+
+    def delivered(self, outcomes: list[Outcome], now: float | None = None) -> None:
+        """Call after the outputs of ``outcomes`` were flushed to the broker."""
+        seqs = [o.seq for o in outcomes if o.seq is not None]
+        self.ledger.mark_delivered(seqs, time.time() if now is None else now)
+
+
+class _NonceReplayed(Exception):
+    """Raised inside the ledger transaction so the message insert is rolled back."""

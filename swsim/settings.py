@@ -1,0 +1,45 @@
+"""The one settings object. Read once from the environment (prefix ``SWSIM_``) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the services read. Environment variable = ``SWSIM_`` + the upper-case name."""
+
+    model_config = SettingsConfigDict(env_prefix="SWSIM_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str | None = Field(
+        default=None, description="HOST:PORT of an external Kafka; unset = start the embedded broker."
+    )
+    topic_prefix: str = Field(default="sw", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
+    ingress_partitions: int = Field(default=6, ge=1, le=128)
+    replication_factor: int = Field(default=1, ge=1, le=5)
+    data_dir: Path = Field(default=Path(".swsim"), description="Where ledgers and node stores live.")
+    ledger_path: Path | None = Field(default=None, description="SQLite ledger file; default DATA_DIR/ledger.db.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8470, ge=0, le=65535)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_batch_messages: int = Field(default=500, ge=1, le=10_000)
+    network_seed: str = Field(
+        default="swsim-demo-network",
+        description="Seed from which the simulated parties' keys are derived (simulation only).",
+    )
+    registry_file: Path | None = Field(default=None, description="JSON file adding or replacing parties.")
+    operator_api_key: str | None = Field(default=None, description="Operator key; default derived from the seed.")
+    signature_window_s: int = Field(default=300, ge=1)
+    gateway_group: str = "swsim-gateway"
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    poll_max_records: int = Field(default=500, ge=1)
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.ledger_path or self.data_dir / "ledger.db"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

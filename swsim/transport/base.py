@@ -1,0 +1,58 @@
+"""What every transport offers: send records, consume them in a group, commit after the work is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = field(default_factory=list)
+    partition: int = 0
+    offset: int = -1
+    timestamp_ms: int = 0
+
+
+def header(headers: Headers, name: str) -> bytes | None:
+    """The last value of header ``name`` (None if absent)."""
+    found = None
+    for k, v in headers:
+        if k == name:
+            found = v
+    return found
+
+
+class Consumer(Protocol):
+    def poll(self, timeout_s: float, max_records: int) -> list[Record]:
+        """Records not yet handed out to this consumer (may be empty)."""
+        ...
+
+    def commit(self) -> None:
+        """Commit everything handed out so far (call only after the work is done)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Headers | None = None) -> None:
+        """Queue a record; delivery is confirmed by :meth:`flush`."""
+        ...
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Block until every queued record is acknowledged by the broker; raise if any failed."""
+        ...
+
+    def ensure_topics(self, topics: dict[str, int]) -> None:
+        """Create the topics (name -> partitions) that do not exist yet."""
+        ...
+
+    def consumer(self, topics: list[str], group: str, from_beginning: bool = True) -> Consumer: ...
+
+    def close(self) -> None: ...
