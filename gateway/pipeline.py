@@ -84,6 +84,7 @@ class Pipeline:
         self.topics = topics
         self.max_bytes = max_bytes
         self.window_s = window_s
+        self._in_flight: set[int] = set()  # seqs routed but not yet confirmed delivered (see delivered())
 
     # -- authentication (Kafka path; the HTTP layer authenticates before calling process)
     def _authenticate(self, inbound: Inbound, now: float) -> tuple[Party | None, list[Issue]]:
@@ -265,6 +266,10 @@ class Pipeline:
         )
         if result == "new":
             self.ledger.add_receipt(ReceiptRecord(rid, sender.id, rec.message_id, "delivered", [], fmt, receipt, now))
+        else:  # re-send the very receipt sent the first time
+            earlier = [r for r in self.ledger.receipts_for(sender.id, rec.message_id) if r.receipt_id == rid]
+            if earlier:
+                receipt = earlier[0].body
         return result, stored, rid, receipt
 
     def _route(
@@ -290,7 +295,11 @@ class Pipeline:
         ]
         if correlation:
             base.append(("sw-correlation-id", _h(correlation)))
-        out = [Outgoing(self.topics.inbox(r), inbound.body, key, base) for r in stored.receivers]
+        # a duplicate that was already delivered is not routed again: only its receipt is re-sent
+        redeliver = result == "new" or (stored.status != "delivered" and stored.seq not in self._in_flight)
+        if redeliver and stored.seq is not None:
+            self._in_flight.add(stored.seq)
+        out = [Outgoing(self.topics.inbox(r), inbound.body, key, base) for r in stored.receivers] if redeliver else []
         out.append(
             Outgoing(
                 self.topics.inbox(sender.id),
@@ -436,6 +445,11 @@ class Pipeline:
         """Call after the outputs of ``outcomes`` were flushed to the broker."""
         seqs = [o.seq for o in outcomes if o.seq is not None]
         self.ledger.mark_delivered(seqs, time.time() if now is None else now)
+        self._in_flight.difference_update(seqs)
+
+    def abandoned(self, outcomes: list[Outcome]) -> None:
+        """Call when the outputs of ``outcomes`` could not be flushed: they will be routed again on redelivery."""
+        self._in_flight.difference_update(o.seq for o in outcomes if o.seq is not None)
 
 
 class _NonceReplayed(Exception):

@@ -96,21 +96,23 @@ class SqliteLedger:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """A transaction; nested calls are savepoints, so an inner failure rolls back only its own writes."""
         with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
+            depth = self._depth
+            self._db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
             self._depth += 1
             try:
                 yield
             except BaseException:
                 self._depth -= 1
-                if outer:
+                if depth == 0:
                     self._db.execute("ROLLBACK")
+                else:
+                    self._db.execute(f"ROLLBACK TO sp{depth}")
+                    self._db.execute(f"RELEASE sp{depth}")
                 raise
             self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+            self._db.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
 
     def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
         with self.transaction():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -62,8 +63,10 @@ class KafkaTransport:
         finally:
             admin.close()
 
-    def consumer(self, topics: list[str], group: str, from_beginning: bool = True) -> KafkaGroupConsumer:
-        return KafkaGroupConsumer(self, topics, group, from_beginning)
+    def consumer(
+        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False
+    ) -> KafkaGroupConsumer:
+        return KafkaGroupConsumer(self, topics, group, from_beginning, assign)
 
     def close(self) -> None:
         if self._producer is not None:
@@ -73,9 +76,11 @@ class KafkaTransport:
 
 
 class KafkaGroupConsumer:
-    def __init__(self, t: KafkaTransport, topics: list[str], group: str, from_beginning: bool) -> None:
+    def __init__(
+        self, t: KafkaTransport, topics: list[str], group: str, from_beginning: bool, assign: bool = False
+    ) -> None:
         self.consumer = KafkaConsumer(
-            *topics,
+            *([] if assign else topics),
             bootstrap_servers=t.bootstrap,
             client_id=t.client_id,
             group_id=group,
@@ -85,6 +90,19 @@ class KafkaGroupConsumer:
             heartbeat_interval_ms=max(300, t.session_timeout_ms // 6),
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
+        if assign:
+            parts = []
+            deadline = time.monotonic() + 15
+            for topic in topics:
+                found = self.consumer.partitions_for_topic(topic)
+                while not found and time.monotonic() < deadline:
+                    time.sleep(0.05)  # metadata for a just-created topic can lag a moment
+                    found = self.consumer.partitions_for_topic(topic)
+                if not found:
+                    self.consumer.close()
+                    raise RuntimeError(f"topic {topic} does not exist")
+                parts.extend(TopicPartition(topic, p) for p in sorted(found))
+            self.consumer.assign(parts)
 
     def poll(self, timeout_s: float, max_records: int) -> list[Record]:
         batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)

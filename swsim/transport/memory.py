@@ -28,7 +28,9 @@ class MemoryTransport:
             for name in topics:
                 self.topics.setdefault(name, [])
 
-    def consumer(self, topics: list[str], group: str, from_beginning: bool = True) -> _MemoryConsumer:
+    def consumer(
+        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False
+    ) -> _MemoryConsumer:
         return _MemoryConsumer(self, topics, group)
 
     def close(self) -> None:

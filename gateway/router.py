@@ -1,0 +1,111 @@
+"""The Kafka path: consume the ingress topic as a consumer group, run the pipeline, produce, flush, commit.
+
+Offsets are committed only after every output of the batch is acknowledged by the broker and the ledger knows it.
+On any error the consumer is closed without committing and re-created, so the batch comes again and the ledger's
+de-duplication makes the repeat harmless (see :mod:`gateway.pipeline`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from gateway.metrics import Metrics
+from gateway.pipeline import Inbound, Outcome, Pipeline, Signature
+from gateway.topics import Topics
+from swsim.transport.base import Record, Transport
+
+log = logging.getLogger(__name__)
+
+
+def inbound_from_record(r: Record) -> Inbound:
+    h = {k: v.decode("utf-8", errors="replace") for k, v in r.headers}
+    sig = None
+    if all(k in h for k in ("sw-sender", "sw-created", "sw-nonce", "sw-signature")):
+        try:
+            created = int(h["sw-created"])
+        except ValueError:
+            created = -1
+        sig = Signature(h["sw-sender"], created, h["sw-nonce"], h["sw-signature"])
+    return Inbound(
+        body=r.value or b"",
+        channel="kafka",
+        claimed_sender=h.get("sw-sender"),
+        signature=sig,
+        key=r.key,
+        fallback_id=h.get("sw-message-id") or f"ingress:{r.partition}:{r.offset}",
+        headers={k: v for k, v in h.items() if k != "sw-signature"},
+    )
+
+
+class Router:
+    def __init__(
+        self,
+        transport: Transport,
+        pipeline: Pipeline,
+        topics: Topics,
+        group: str,
+        metrics: Metrics,
+        max_records: int = 500,
+        ensure_topics: Callable[[], None] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.pipeline = pipeline
+        self.topics = topics
+        self.group = group
+        self.metrics = metrics
+        self.max_records = max_records
+        self.ensure_topics = ensure_topics
+        self.processed = 0
+
+    def handle_batch(self, records: list[Record]) -> list[Outcome]:
+        outcomes = []
+        with self.pipeline.ledger.transaction():
+            for r in records:
+                t0 = time.perf_counter()
+                o = self.pipeline.process(inbound_from_record(r))
+                self.metrics.process_seconds.labels("kafka").observe(time.perf_counter() - t0)
+                outcomes.append(o)
+        try:
+            for o in outcomes:
+                for out in o.out:
+                    self.transport.send(out.topic, out.value, out.key, out.headers)
+            self.transport.flush()
+        except BaseException:
+            self.pipeline.abandoned(outcomes)
+            raise
+        self.pipeline.delivered(outcomes)
+        for o in outcomes:
+            self.metrics.messages.labels(o.status, "kafka").inc()
+        return outcomes
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            consumer = None
+            try:
+                if self.ensure_topics is not None:
+                    self.ensure_topics()
+                consumer = self.transport.consumer([self.topics.ingress], self.group)
+                while not stop.is_set():
+                    records = consumer.poll(0.2, self.max_records)
+                    if not records:
+                        continue
+                    self.handle_batch(records)
+                    consumer.commit()
+                    self.metrics.batches.inc()
+                    self.processed += len(records)
+                    backoff = 0.2
+            except Exception:
+                self.metrics.errors.inc()
+                log.exception("router loop failed; retrying without committing (the batch will come again)")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if consumer is not None:
+                    try:
+                        consumer.close()
+                    except Exception:
+                        log.debug("consumer close failed", exc_info=True)

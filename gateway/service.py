@@ -1,0 +1,71 @@
+"""Everything one gateway process needs, wired from the settings: registry, ledger, transport, pipeline, router."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from gateway.ledger import Ledger
+from gateway.metrics import Metrics
+from gateway.pipeline import Pipeline
+from gateway.registry import Registry, build_registry
+from gateway.router import Router
+from gateway.sqlite_ledger import SqliteLedger
+from gateway.topics import Topics
+from swsim.settings import Settings
+from swsim.transport.base import Transport
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    registry: Registry
+    ledger: Ledger
+    transport: Transport
+    topics: Topics
+    pipeline: Pipeline
+    metrics: Metrics
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    routers: list[Router] = field(default_factory=list)
+
+    def topic_plan(self) -> dict[str, int]:
+        plan = {
+            self.topics.ingress: self.settings.ingress_partitions,
+            self.topics.deadletter: 1,
+            self.topics.events: 1,
+        }
+        for party in self.registry.parties:
+            plan[self.topics.inbox(party)] = 1
+        return plan
+
+    def ensure_topics(self) -> None:
+        self.transport.ensure_topics(self.topic_plan())
+
+    def start_router(self, transport: Transport | None = None) -> Router:
+        """Start one router thread (a consumer-group member); several share the ingress partitions."""
+        router = Router(
+            transport or self.transport, self.pipeline, self.topics, self.settings.gateway_group, self.metrics,
+            self.settings.poll_max_records, self.ensure_topics,
+        )  # fmt: skip
+        t = threading.Thread(target=router.run, args=(self._stop,), name=f"router-{len(self.routers)}", daemon=True)
+        t.start()
+        self._threads.append(t)
+        self.routers.append(router)
+        return router
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        self.transport.close()
+        self.ledger.close()
+
+
+def build_gateway(settings: Settings, transport: Transport) -> Gateway:
+    registry = build_registry(settings)
+    ledger = SqliteLedger(settings.ledger_file)
+    topics = Topics(settings.topic_prefix)
+    pipeline = Pipeline(registry, ledger, topics, settings.max_body_bytes, settings.signature_window_s)
+    return Gateway(settings, registry, ledger, transport, topics, pipeline, Metrics())
