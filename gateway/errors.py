@@ -21,4 +21,8 @@ GATEWAY_CODES: dict[str, str] = {
     "BATCH_INVALID": "A batch is a JSON array of messages (JSON objects, or XML documents as strings).",
     "FORBIDDEN": "The caller's role may not use this endpoint.",
     "REQUEST_INVALID": "The request's parameters are invalid.",
+    "METHOD_NOT_ALLOWED": "The endpoint does not accept this HTTP method.",
+    "BROKER_UNAVAILABLE": "The broker did not acknowledge; retry with the same MessageID (it is de-duplicated).",
+    "REDRIVE_IMPOSSIBLE": "The dead letter has no registered sender to re-run it for.",
+    "INTERNAL_ERROR": "An unexpected error; the response carries a reference to find it in the gateway log.",
 }

@@ -69,10 +69,7 @@ class Router:
                 self.metrics.process_seconds.labels("kafka").observe(time.perf_counter() - t0)
                 outcomes.append(o)
         try:
-            for o in outcomes:
-                for out in o.out:
-                    self.transport.send(out.topic, out.value, out.key, out.headers)
-            self.transport.flush()
+            self.transport.deliver([(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out])
         except BaseException:
             self.pipeline.abandoned(outcomes)
             raise

@@ -55,6 +55,14 @@ class Gateway:
         self.routers.append(router)
         return router
 
+    def broker_ok(self) -> bool:
+        """Can the broker be reached (topic metadata round trip)?"""
+        try:
+            self.transport.ensure_topics({})
+        except Exception:
+            return False
+        return True
+
     def stop(self) -> None:
         self._stop.set()
         for t in self._threads:

@@ -49,6 +49,11 @@ class Transport(Protocol):
         """Block until every queued record is acknowledged by the broker; raise if any failed."""
         ...
 
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
+        """Send ``(topic, value, key, headers)`` records and wait until the broker acknowledged exactly these
+        (safe to call from several threads at once); raise if any failed."""
+        ...
+
     def ensure_topics(self, topics: dict[str, int]) -> None:
         """Create the topics (name -> partitions) that do not exist yet."""
         ...

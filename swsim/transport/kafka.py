@@ -52,6 +52,13 @@ class KafkaTransport:
             # raises the delivery error, if any: the caller must not commit its input then
             future.get(timeout=0)
 
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
+        producer = self.producer
+        futures = [producer.send(t, value=v, key=k, headers=h or []) for t, v, k, h in records]
+        producer.flush(timeout=timeout_s)
+        for future in futures:
+            future.get(timeout=0)
+
     def ensure_topics(self, topics: dict[str, int]) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id + "-admin")
         try:
@@ -91,7 +98,7 @@ class KafkaGroupConsumer:
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         if assign:
-            parts = []
+            parts: list[TopicPartition] = []
             deadline = time.monotonic() + 15
             for topic in topics:
                 found = self.consumer.partitions_for_topic(topic)

@@ -23,6 +23,10 @@ class MemoryTransport:
     def flush(self, timeout_s: float = 30.0) -> None:
         return None
 
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
+        for topic, value, key, headers in records:
+            self.send(topic, value, key, headers)
+
     def ensure_topics(self, topics: dict[str, int]) -> None:
         with self._lock:
             for name in topics:

@@ -3,72 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
-
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway
 from schemas.codec import decode
 from schemas.message_types import MessageType
-from swsim.broker import EmbeddedBroker
-from swsim.client import PartyClient
 from swsim.network import private_key
-from swsim.settings import Settings
-from swsim.transport.base import Consumer, Record, header
-from swsim.transport.kafka import KafkaTransport
+from swsim.transport.base import Record, header
 
-from .helpers import CHENGDU, CHONGQING, SEED, TRADER, body, collect, message, unique_prefix
-
-
-@pytest.fixture(scope="module")
-def gateway(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """One gateway per module (its group join costs seconds); tests use their own message ids."""
-    tmp_path = tmp_path_factory.mktemp("gw")
-    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=unique_prefix(), data_dir=tmp_path,
-                        gateway_group="gw-" + unique_prefix(), ingress_partitions=3)  # fmt: skip
-    gw = build_gateway(settings, KafkaTransport(broker.bootstrap))
-    gw.ensure_topics()
-    gw.start_router()
-    yield gw
-    gw.stop()
-
-
-class Net:
-    """Creates party clients and consumers for one test and closes them all afterwards."""
-
-    def __init__(self, gw: Gateway) -> None:
-        self.gw = gw
-        self.closers: list[Callable[[], None]] = []
-
-    def transport(self) -> KafkaTransport:
-        t = KafkaTransport(self.gw.settings.kafka_bootstrap or "")
-        self.closers.append(t.close)
-        return t
-
-    def client(self, party: str) -> PartyClient:
-        return PartyClient(self.transport(), self.gw.topics, party, private_key(SEED, party))
-
-    def inbox(self, party: str) -> Consumer:
-        c = self.transport().consumer([self.gw.topics.inbox(party)], "c-" + unique_prefix(), assign=True)
-        self.closers.append(c.close)
-        return c
-
-    def topic(self, topic: str) -> Consumer:
-        c = self.transport().consumer([topic], "c-" + unique_prefix(), assign=True)
-        self.closers.append(c.close)
-        return c
-
-    def close(self) -> None:
-        for close in reversed(self.closers):
-            close()
-
-
-@pytest.fixture
-def net(gateway: Gateway) -> Iterator[Net]:
-    n = Net(gateway)
-    yield n
-    n.close()
+from .conftest import Net
+from .helpers import CHENGDU, CHONGQING, SEED, TRADER, body, collect, message
 
 
 def test_manifest_routed_and_receipted(net: Net) -> None:

@@ -1,0 +1,272 @@
+"""Submit (one or a batch), validate-only, status with receipts, and the trace of a consignment."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from gateway.http.deps import Principal, gateway, principal, require_party
+from gateway.http.errors import ApiError, ErrorBody
+from gateway.http.models import (
+    BatchItemResult,
+    BatchResult,
+    IssueOut,
+    MessageStatus,
+    ReceiptOut,
+    SubmitResult,
+    Trace,
+    ValidateResult,
+)
+from gateway.ledger import MessageRecord
+from gateway.pipeline import Inbound, Outcome
+from gateway.registry import Party
+from gateway.service import Gateway
+from schemas.codec import validate
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+_MESSAGE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One message, XML or JSON (see `swsim schemas` for the per-type XSD / JSON Schema).",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorBody, "description": d}
+    for s, d in (
+        (400, "Bad request"),
+        (401, "Missing or invalid credentials"),
+        (403, "Not allowed for this caller"),
+        (413, "Body too large"),
+        (415, "Wrong content type or compressed body"),
+        (422, "The message was rejected (see errors)"),
+    )
+}
+_XML_TYPES = ("application/xml", "text/xml")
+_JSON_TYPES = ("application/json",)
+
+
+def _content_type(request: Request, allowed: tuple[str, ...]) -> str:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in allowed:
+        raise ApiError(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"send Content-Type {' or '.join(allowed)}, not {ctype or 'none'}"
+        )
+    return ctype
+
+
+def _issues(o: Outcome) -> list[IssueOut]:
+    return [IssueOut(code=i.code, message=i.message, location=i.location, line=i.line) for i in o.issues]
+
+
+def _submit_result(o: Outcome) -> SubmitResult:
+    return SubmitResult(
+        status=o.status, message_id=o.message_id, message_type=o.message_type, receivers=o.receivers,
+        receipt_id=o.receipt_id, receipt=o.receipt.decode() if o.receipt else None, errors=_issues(o),
+        deadletter_id=o.deadletter_id,
+    )  # fmt: skip
+
+
+_REJECT_STATUS = {
+    "SENDER_MISMATCH": 403, "NOT_AUTHORIZED": 403, "MESSAGE_ID_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413,
+}  # fmt: skip
+
+
+def run_pipeline(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
+    """Process, deliver to the broker, then mark delivered (the same steps as the Kafka router)."""
+    outcomes = []
+    with gw.ledger.transaction():
+        for inbound in items:
+            t0 = time.perf_counter()
+            outcomes.append(gw.pipeline.process(inbound))
+            gw.metrics.process_seconds.labels("http").observe(time.perf_counter() - t0)
+    try:
+        gw.transport.deliver([(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out])
+    except BaseException:
+        gw.pipeline.abandoned(outcomes)
+        raise ApiError(503, "BROKER_UNAVAILABLE", "the broker did not acknowledge: retry with the same MessageID "
+                       "(it is de-duplicated)") from None  # fmt: skip
+    gw.pipeline.delivered(outcomes)
+    for o in outcomes:
+        gw.metrics.messages.labels(o.status, "http").inc()
+    return outcomes
+
+
+@router.post(
+    "/messages",
+    response_model=SubmitResult,
+    status_code=202,
+    responses={
+        **_ERRORS,
+        409: {"model": SubmitResult, "description": "MessageID reused for another message"},
+        503: {"model": ErrorBody, "description": "Broker unavailable"},
+    },
+    openapi_extra=_MESSAGE_BODY,
+    summary="Submit one message",
+)
+async def submit(request: Request, who: Annotated[Principal, Depends(principal)]) -> Any:
+    """Validate, authorize, de-duplicate, record and route one message; answer with its MT9999 receipt.
+
+    A rejected message is dead-lettered and answered 422 (403 when not authorized, 409 for a reused MessageID)
+    with every error; the same rejection receipt also goes to the sender's inbox topic."""
+    gw = gateway(request)
+    party = require_party(who)
+    _content_type(request, _XML_TYPES + _JSON_TYPES)
+    body = await request.body()
+    [o] = await run_in_threadpool(run_pipeline, gw, [_inbound(party, body)])
+    result = _submit_result(o)
+    if o.status == "rejected":
+        status = max((_REJECT_STATUS.get(c, 422) for c in o.codes), default=422)
+        return JSONResponse(result.model_dump(), status_code=status)
+    return JSONResponse(result.model_dump(), status_code=202)
+
+
+def _inbound(party: Party, body: bytes) -> Inbound:
+    return Inbound(body=body, channel="http", claimed_sender=party.id, authenticated=party)
+
+
+@router.post(
+    "/messages/batch",
+    response_model=BatchResult,
+    responses={**_ERRORS, 503: {"model": ErrorBody, "description": "Broker unavailable"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A JSON array: each item a JSON message object, or an XML message as a string.",
+            "content": {"application/json": {"schema": {"type": "array", "items": {}}}},
+        }
+    },
+    summary="Submit a batch of messages",
+)
+async def submit_batch(request: Request, who: Annotated[Principal, Depends(principal)]) -> Any:
+    """Each item goes through the same pipeline as a single submit; one broker round trip for the batch."""
+    gw = gateway(request)
+    party = require_party(who)
+    _content_type(request, _JSON_TYPES)
+    raw = await request.body()
+    try:
+        items = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "BATCH_INVALID", "the batch is not valid JSON: send a JSON array") from None
+    if not isinstance(items, list):
+        raise ApiError(400, "BATCH_INVALID", "a batch is a JSON array of messages")
+    limit = gw.settings.max_batch_messages
+    if len(items) > limit:
+        raise ApiError(413, "BATCH_TOO_LARGE", f"the batch has {len(items)} messages; the limit is {limit}")
+    bodies = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            bodies.append(item.encode("utf-8", errors="replace"))
+        elif isinstance(item, dict):
+            bodies.append(json.dumps(item, ensure_ascii=False).encode())
+        else:
+            raise ApiError(400, "BATCH_INVALID", f"item {index} is neither a JSON message object nor an XML string")
+    outcomes = await run_in_threadpool(run_pipeline, gw, [_inbound(party, b) for b in bodies])
+    results = [
+        BatchItemResult(
+            index=i,
+            status=o.status,
+            message_id=o.message_id,
+            message_type=o.message_type,
+            receipt_id=o.receipt_id,
+            codes=o.codes,
+        )
+        for i, o in enumerate(outcomes)
+    ]
+    return BatchResult(
+        delivered=sum(o.status == "delivered" for o in outcomes),
+        duplicates=sum(o.status == "duplicate" for o in outcomes),
+        rejected=sum(o.status == "rejected" for o in outcomes),
+        results=results,
+    )
+
+
+@router.post(
+    "/validate",
+    response_model=ValidateResult,
+    responses={413: _ERRORS[413], 415: _ERRORS[415]},
+    openapi_extra=_MESSAGE_BODY,
+    summary="Validate only (stores and sends nothing)",
+)
+async def validate_only(request: Request) -> ValidateResult:
+    """Every error with its stable code, location (XPath and line, or JSON pointer) and what to fix."""
+    gw = gateway(request)
+    _content_type(request, _XML_TYPES + _JSON_TYPES)
+    body = await request.body()
+    report = await run_in_threadpool(validate, body, None, gw.settings.max_body_bytes)
+    return ValidateResult(
+        valid=report.ok, format=report.format, message_type=report.message_type,
+        errors=[IssueOut(code=i.code, message=i.message, location=i.location, line=i.line) for i in report.issues],
+    )  # fmt: skip
+
+
+def status_of(gw: Gateway, rec: MessageRecord, include_body: bool) -> MessageStatus:
+    receipts = [
+        ReceiptOut(
+            receipt_id=r.receipt_id,
+            status=r.status,
+            codes=r.codes,
+            created_at=r.created_at,
+            body=r.body.decode() if include_body else None,
+        )
+        for r in gw.ledger.receipts_for(rec.sender, rec.message_id)
+    ]
+    return MessageStatus(
+        message_id=rec.message_id, sender=rec.sender, message_type=rec.message_type, receivers=rec.receivers,
+        correlation_id=rec.correlation_id, causation_id=rec.causation_id, format=rec.format, channel=rec.channel,
+        status=rec.status, received_at=rec.received_at, delivered_at=rec.delivered_at, receipts=receipts,
+        body=rec.body.decode("utf-8", errors="replace") if include_body else None,
+    )  # fmt: skip
+
+
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageStatus,
+    responses={401: _ERRORS[401], 404: {"model": ErrorBody, "description": "Not found (or not yours)"}},
+    summary="Status of a message, with its receipts",
+)
+async def message_status(
+    request: Request,
+    message_id: str,
+    who: Annotated[Principal, Depends(principal)],
+    include_body: Annotated[bool, Query(description="Include the raw message and receipts.")] = False,
+    sender: Annotated[str | None, Query(description="Disambiguate when several senders used this id.")] = None,
+) -> MessageStatus:
+    """Visible only to its sender and receivers (and the operator): anyone else gets 404."""
+    gw = gateway(request)
+    found = gw.ledger.find_visible(message_id, who.visibility)
+    if sender is not None:
+        found = [r for r in found if r.sender == sender]
+    if not found:
+        raise ApiError(404, "NOT_FOUND", f"no message {message_id!r} that you sent or received")
+    own = [r for r in found if r.sender == who.party_id]
+    return status_of(gw, (own or found)[0], include_body)
+
+
+@router.get(
+    "/trace/{correlation_id}",
+    response_model=Trace,
+    responses={401: _ERRORS[401], 404: {"model": ErrorBody, "description": "Nothing visible to you"}},
+    summary="Every message of one consignment / document, across all parties",
+)
+async def trace(
+    request: Request,
+    correlation_id: str,
+    who: Annotated[Principal, Depends(principal)],
+    include_body: Annotated[bool, Query()] = False,
+) -> Trace:
+    """In order of arrival. A party sees the messages it sent or received; the operator sees all."""
+    gw = gateway(request)
+    records = gw.ledger.trace(correlation_id, who.visibility)
+    if not records:
+        raise ApiError(404, "NOT_FOUND", f"no messages about {correlation_id!r} that you sent or received")
+    return Trace(correlation_id=correlation_id, messages=[status_of(gw, r, include_body) for r in records])
