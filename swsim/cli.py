@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from swsim.commands import bench, messages
+from swsim.commands import bench, messages, run
 
 app = typer.Typer(
     name="swsim",
@@ -16,6 +16,10 @@ app = typer.Typer(
 app.command("validate")(messages.validate_cmd)
 app.command("samples")(messages.samples_cmd)
 app.command("schemas")(messages.schemas_cmd)
+app.command("broker")(run.broker_cmd)
+app.command("gateway")(run.gateway_cmd)
+app.command("up")(run.up_cmd)
+app.command("parties")(run.parties_cmd)
 app.add_typer(bench.app, name="bench")
 
 

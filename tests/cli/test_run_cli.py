@@ -1,0 +1,121 @@
+"""`swsim broker`, `swsim gateway`, `swsim up`, `swsim parties` as a user runs them: real processes, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from schemas.codec import encode
+from swsim.broker import EmbeddedBroker, free_port
+from swsim.network import Role, api_key, default_parties
+
+SEED = "swsim-demo-network"
+EXE = str(Path(sys.executable).parent / "swsim")
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([EXE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **env})  # fmt: skip
+
+
+def _stop(p: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str]:
+    p.send_signal(signal.SIGINT)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+        raise AssertionError("did not stop on Ctrl-C:\n" + out) from None
+    return p.returncode, out
+
+
+def _wait_healthy(port: int, p: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise AssertionError("exited early:\n" + (p.stdout.read() if p.stdout else ""))
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("gateway never became healthy")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"SWSIM_DATA_DIR": str(tmp_path), "SWSIM_TOPIC_PREFIX": "cli" + str(time.time_ns())[-8:]}
+
+
+def _submit(port: int) -> httpx.Response:
+    from schemas.samples import all_samples
+
+    trader = next(p.id for p in default_parties(SEED) if p.role == Role.TRADER)
+    m = all_samples()["MT2301"]  # type: ignore[index]
+    m = m.model_copy(update={"head": m.head.model_copy(update={"sender_id": trader, "receiver_id": "7900"})})
+    return httpx.post(
+        f"http://127.0.0.1:{port}/v1/messages",
+        content=encode(m, "json"),
+        headers={"X-API-Key": api_key(SEED, trader), "Content-Type": "application/json"},
+        timeout=30,
+    )
+
+
+def test_up_runs_everything_and_stops_cleanly(env: dict[str, str]) -> None:
+    port = free_port()
+    p = _start(["up", "--http-port", str(port)], env)
+    _wait_healthy(port, p)
+    r = _submit(port)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "delivered"
+    code, out = _stop(p)
+    assert code == 0, out
+    assert "embedded broker" in out
+    assert "broker stopped" in out
+    assert "Traceback" not in out
+
+
+def test_gateway_alone_against_a_bootstrap(broker: EmbeddedBroker, env: dict[str, str]) -> None:
+    port = free_port()
+    p = _start(["gateway", "--bootstrap", broker.bootstrap, "--http-port", str(port), "--routers", "2"], env)
+    _wait_healthy(port, p)
+    assert _submit(port).status_code == 202
+    code, out = _stop(p)
+    assert code == 0, out
+    assert "2 router(s)" in out
+
+
+def test_gateway_without_bootstrap_is_a_usage_error(env: dict[str, str]) -> None:
+    done = subprocess.run([EXE, "gateway"], capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+    assert done.returncode == 2
+    assert "--bootstrap" in done.stdout + done.stderr
+
+
+def test_broker_prints_bootstrap_and_stops(env: dict[str, str]) -> None:
+    p = _start(["broker"], env)
+    assert p.stdout is not None
+    line = ""
+    deadline = time.monotonic() + 30
+    while "SWSIM_KAFKA_BOOTSTRAP=" not in line and time.monotonic() < deadline:
+        line = p.stdout.readline()
+    host, port = line.strip().split("=", 1)[1].split(":")
+    import socket
+
+    socket.create_connection((host, int(port)), timeout=5).close()
+    code, out = _stop(p)
+    assert code == 0, out
+
+
+def test_parties_lists_keys() -> None:
+    done = subprocess.run([EXE, "parties"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "7900" in done.stdout
+    assert "operator" in done.stdout
