@@ -29,7 +29,10 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer. ``result`` is present when a submitted message was processed and rejected."""
+
     error: ErrorDetail
+    result: Any | None = None
 
 
 class ApiError(Exception):
@@ -40,8 +43,15 @@ class ApiError(Exception):
         self.errors = errors or []
 
 
-def error_json(status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "errors": errors or []}}, status_code=status)
+def error_json(
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "errors": errors or []}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 _STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
@@ -63,7 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
-        return error_json(exc.status_code, code, str(exc.detail))
+        return error_json(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

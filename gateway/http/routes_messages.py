@@ -107,7 +107,7 @@ def run_pipeline(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
     status_code=202,
     responses={
         **_ERRORS,
-        409: {"model": SubmitResult, "description": "MessageID reused for another message"},
+        409: {"model": ErrorBody, "description": "MessageID reused for another message"},
         503: {"model": ErrorBody, "description": "Broker unavailable"},
     },
     openapi_extra=_MESSAGE_BODY,
@@ -126,7 +126,16 @@ async def submit(request: Request, who: Annotated[Principal, Depends(principal)]
     result = _submit_result(o)
     if o.status == "rejected":
         status = max((_REJECT_STATUS.get(c, 422) for c in o.codes), default=422)
-        return JSONResponse(result.model_dump(), status_code=status)
+        first = o.issues[0]
+        body = {
+            "error": {
+                "code": first.code,
+                "message": f"the message was rejected ({len(o.issues)} error(s)); first: {first.message}",
+                "errors": [i.model_dump() for i in result.errors],
+            },
+            "result": result.model_dump(),
+        }
+        return JSONResponse(body, status_code=status)
     return JSONResponse(result.model_dump(), status_code=202)
 
 
@@ -194,7 +203,13 @@ async def submit_batch(request: Request, who: Annotated[Principal, Depends(princ
     "/validate",
     response_model=ValidateResult,
     responses={413: _ERRORS[413], 415: _ERRORS[415]},
-    openapi_extra=_MESSAGE_BODY,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "Any bytes claiming to be a message (XML or JSON): the answer reports every problem.",
+            "content": {"application/json": {"schema": {}}, "application/xml": {"schema": {}}},
+        }
+    },
     summary="Validate only (stores and sends nothing)",
 )
 async def validate_only(request: Request) -> ValidateResult:

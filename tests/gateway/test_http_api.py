@@ -76,7 +76,8 @@ def test_invalid_rejected_with_every_error_and_dead_lettered(http: TestClient) -
     bad = body(m).replace(b'"CNCTU"', b'"CNXXX"').replace(b'"PLMAA"', b'"PLXXX"')
     r = submit(http, TRADER, bad)
     assert r.status_code == 422
-    doc = r.json()
+    assert r.json()["error"]["code"] == "UNKNOWN_LOCODE"
+    doc = r.json()["result"]
     assert doc["status"] == "rejected"
     assert {e["code"] for e in doc["errors"]} == {"UNKNOWN_LOCODE"}
     assert len(doc["errors"]) >= 2  # every error, not only the first
@@ -94,7 +95,7 @@ def test_duplicate_and_conflict(http: TestClient) -> None:
     changed = m.model_copy(update={"head": m.head.model_copy(update={"receiver_id": CHENGDU})})
     conflict = submit(http, TRADER, body(changed))
     assert conflict.status_code == 409
-    assert [e["code"] for e in conflict.json()["errors"]] == ["MESSAGE_ID_CONFLICT"]
+    assert [e["code"] for e in conflict.json()["error"]["errors"]] == ["MESSAGE_ID_CONFLICT"]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +113,7 @@ def test_authorization_rules(
 ) -> None:
     r = submit(http, sender, body(message(mt, head_sender, receiver)))
     assert r.status_code == status, r.text
-    assert [e["code"] for e in r.json()["errors"]] == [code]
+    assert [e["code"] for e in r.json()["error"]["errors"]] == [code]
 
 
 def test_risk_alert_broadcast_to_other_customs(http: TestClient) -> None:
@@ -186,10 +187,10 @@ def test_hostile_http_input(http: TestClient, gateway: Gateway) -> None:
     assert r.status_code == 415
     xxe = b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><Manifest>&x;</Manifest>'
     r = http.post("/v1/messages", content=xxe, headers={**key(TRADER), **XML})
-    assert (r.status_code, r.json()["errors"][0]["code"]) == (422, "XML_DOCTYPE_FORBIDDEN")
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "XML_DOCTYPE_FORBIDDEN")
     assert "root:" not in r.text
     r = http.post("/v1/messages", content=b'{"Head": {"a": 1, "a": 2}}', headers={**key(TRADER), **JSON})
-    assert r.json()["errors"][0]["code"] == "JSON_DUPLICATE_KEY"
+    assert r.json()["error"]["code"] == "JSON_DUPLICATE_KEY"
     r = http.get("/v1/messages/x?include_body=maybe", headers=key(TRADER))
     assert (r.status_code, r.json()["error"]["code"]) == (422, "REQUEST_INVALID")
     assert "Traceback" not in r.text
