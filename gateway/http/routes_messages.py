@@ -127,7 +127,7 @@ async def submit(request: Request, who: Annotated[Principal, Depends(principal)]
     if o.status == "rejected":
         status = max((_REJECT_STATUS.get(c, 422) for c in o.codes), default=422)
         first = o.issues[0]
-        body = {
+        rejection = {
             "error": {
                 "code": first.code,
                 "message": f"the message was rejected ({len(o.issues)} error(s)); first: {first.message}",
@@ -135,7 +135,7 @@ async def submit(request: Request, who: Annotated[Principal, Depends(principal)]
             },
             "result": result.model_dump(),
         }
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(rejection, status_code=status)
     return JSONResponse(result.model_dump(), status_code=202)
 
 
