@@ -23,6 +23,10 @@ _SIGNATURE_HEADERS = {
     },
     "required": ["sw-sender", "sw-created", "sw-nonce", "sw-signature"],
 }
+_EVENT_KEYS = (
+    "event", "ts", "sender", "receivers", "message_id", "message_type", "correlation_id", "codes", "channel",
+    "receipt_id",
+)  # fmt: skip
 _ROUTED_HEADERS = {
     "type": "object",
     "properties": {
@@ -82,7 +86,8 @@ def asyncapi_document(topics: Topics, parties: list[str]) -> dict[str, Any]:
             },
             "events": {
                 "address": topics.events,
-                "description": "Everything the gateway did (delivered, duplicate, rejected).",
+                "description": "Everything the gateway did (delivered, duplicate, rejected): each record is a JSON "
+                "array of the events of one processed batch.",
                 "messages": {"GatewayEvent": {"$ref": "#/components/messages/GatewayEvent"}},
             },
         },
@@ -117,22 +122,8 @@ def asyncapi_document(topics: Topics, parties: list[str]) -> dict[str, Any]:
                 },
                 "GatewayEvent": {
                     "payload": {
-                        "type": "object",
-                        "properties": {
-                            k: {}
-                            for k in (
-                                "event",
-                                "ts",
-                                "sender",
-                                "receivers",
-                                "message_id",
-                                "message_type",
-                                "correlation_id",
-                                "codes",
-                                "channel",
-                                "receipt_id",
-                            )
-                        },
+                        "type": "array",
+                        "items": {"type": "object", "properties": {k: {} for k in _EVENT_KEYS}},
                     }
                 },
             },

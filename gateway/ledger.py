@@ -62,12 +62,16 @@ class DeadLetter:
 
 class Ledger(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
-        """Group writes (one commit for a batch). Re-entrant."""
+        """Group writes (one commit for a batch). Nested calls join the outer transaction."""
         ...
 
     def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
         """Record a message unless ``(sender, message_id)`` exists: then report duplicate (same digest) or
         conflict (different digest), with the stored record."""
+        ...
+
+    def forget_message(self, seq: int) -> None:
+        """Undo an insert_message (used when a new message turns out to replay a nonce)."""
         ...
 
     def mark_delivered(self, seqs: list[int], at: float) -> None: ...

@@ -14,9 +14,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from gateway.ledger import DeadLetter, Ledger, MessageRecord, ReceiptRecord
-from gateway.receipts import build_receipt
+from gateway.receipts import build_receipt, delivered_json
 from gateway.registry import Party, Registry
 from gateway.topics import Topics
 from schemas.codec import Format, decode_with_spec, detect_format
@@ -67,6 +68,7 @@ class Outcome:
     out: list[Outgoing]
     seq: int | None = None
     deadletter_id: int | None = None
+    event: dict[str, object] | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -215,10 +217,9 @@ class Pipeline:
             channel=inbound.channel,
             received_at=now,
         )
-        try:
-            with self.ledger.transaction():
-                result, stored, rid, receipt = self._record(rec, inbound, sender, mtype, correlation, fmt, now)
-        except _NonceReplayed:
+        with self.ledger.transaction():
+            replayed, result, stored, rid, receipt = self._record(rec, inbound, sender, mtype, correlation, fmt, now)
+        if replayed:
             issue = Issue("NONCE_REPLAYED", "this signature nonce was used before: sign with a new nonce", "headers")
             return self._reject(inbound, sender, message_id, mtype, correlation, [issue], fmt, digest, now)
         if result == "conflict":
@@ -241,27 +242,30 @@ class Pipeline:
         correlation: str | None,
         fmt: Format,
         now: float,
-    ) -> tuple[str, MessageRecord, str | None, bytes | None]:
-        """Insert (in the caller's transaction) and make the receipt; (result, stored, receipt id, receipt)."""
+    ) -> tuple[bool, str, MessageRecord, str | None, bytes | None]:
+        """Insert (in the caller's transaction) and make the receipt.
+
+        Returns (nonce replayed, result, stored record, receipt id, receipt)."""
         result, stored = self.ledger.insert_message(rec)
         if result == "conflict":
-            return result, stored, None, None
+            return False, result, stored, None, None
         # a new message must carry a fresh nonce (redeliveries of the same record are duplicates above)
         if (
             result == "new"
             and inbound.signature is not None
             and not self.ledger.remember_nonce(sender.id, inbound.signature.nonce, now, 2 * self.window_s)
         ):
-            raise _NonceReplayed
-        rid, receipt = build_receipt(
+            assert stored.seq is not None
+            self.ledger.forget_message(stored.seq)
+            return True, result, stored, None, None
+        make = delivered_json if fmt == "json" else partial(build_receipt, issues=[], fmt=fmt)
+        rid, receipt = make(
             to=sender.id,
             reference_id=rec.message_id,
             reference_type=mtype,
             delivered_to=stored.receivers,
-            issues=[],
             correlation_id=correlation,
             digest=rec.digest,
-            fmt=fmt,
             now=datetime.fromtimestamp(now, UTC),
         )
         if result == "new":
@@ -270,7 +274,7 @@ class Pipeline:
             earlier = [r for r in self.ledger.receipts_for(sender.id, rec.message_id) if r.receipt_id == rid]
             if earlier:
                 receipt = earlier[0].body
-        return result, stored, rid, receipt
+        return False, result, stored, rid, receipt
 
     def _route(
         self,
@@ -315,12 +319,12 @@ class Pipeline:
             )
         )
         status = "delivered" if result == "new" else "duplicate"
-        out.append(
-            self._event(
-                status, sender.id, stored.receivers, message_id, mtype.value, correlation, [], inbound.channel, now, rid
-            )
+        event = self._event(
+            status, sender.id, stored.receivers, message_id, mtype.value, correlation, [], inbound.channel, now, rid
         )
-        return Outcome(status, sender.id, message_id, mtype.value, stored.receivers, [], rid, receipt, out, stored.seq)
+        return Outcome(
+            status, sender.id, message_id, mtype.value, stored.receivers, [], rid, receipt, out, stored.seq, None, event
+        )
 
     def _reject(
         self,
@@ -386,19 +390,17 @@ class Pipeline:
                     ],
                 )
             )
-        out.append(
-            self._event(
-                "rejected",
-                dl.sender,
-                [],
-                message_id,
-                mtype.value if mtype else None,
-                correlation,
-                codes,
-                inbound.channel,
-                now,
-                rid,
-            )
+        event = self._event(
+            "rejected",
+            dl.sender,
+            [],
+            message_id,
+            mtype.value if mtype else None,
+            correlation,
+            codes,
+            inbound.channel,
+            now,
+            rid,
         )
         return Outcome(
             "rejected",
@@ -412,6 +414,7 @@ class Pipeline:
             out,
             None,
             dl_id,
+            event,
         )
 
     def _event(
@@ -426,8 +429,8 @@ class Pipeline:
         channel: str,
         now: float,
         receipt_id: str | None,
-    ) -> Outgoing:
-        doc = {
+    ) -> dict[str, object]:
+        return {
             "event": event,
             "ts": now,
             "sender": sender,
@@ -439,7 +442,18 @@ class Pipeline:
             "channel": channel,
             "receipt_id": receipt_id,
         }
-        return Outgoing(self.topics.events, json.dumps(doc).encode(), (correlation or message_id).encode(), [])
+
+    def events_record(self, outcomes: list[Outcome]) -> Outgoing:
+        """The events of a batch as one record on the events topic: a JSON array (one produce per batch)."""
+        return Outgoing(self.topics.events, json.dumps([o.event for o in outcomes]).encode(), None, [])
+
+    def outputs(self, outcomes: list[Outcome]) -> list[tuple[str, bytes, bytes | None, Headers]]:
+        """Everything to produce for a batch: routed messages, receipts, dead letters, and the events record."""
+        records = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out]
+        if outcomes:
+            ev = self.events_record(outcomes)
+            records.append((ev.topic, ev.value, ev.key, ev.headers))
+        return records
 
     def delivered(self, outcomes: list[Outcome], now: float | None = None) -> None:
         """Call after the outputs of ``outcomes`` were flushed to the broker."""
@@ -450,7 +464,3 @@ class Pipeline:
     def abandoned(self, outcomes: list[Outcome]) -> None:
         """Call when the outputs of ``outcomes`` could not be flushed: they will be routed again on redelivery."""
         self._in_flight.difference_update(o.seq for o in outcomes if o.seq is not None)
-
-
-class _NonceReplayed(Exception):
-    """Raised inside the ledger transaction so the message insert is rolled back."""

@@ -59,6 +59,8 @@ class Router:
         self.max_records = max_records
         self.ensure_topics = ensure_topics
         self.processed = 0
+        self.first_poll_at: float | None = None  # when the first non-empty poll returned (for benchmarks)
+        self.last_commit_at: float | None = None
 
     def handle_batch(self, records: list[Record]) -> list[Outcome]:
         outcomes = []
@@ -69,7 +71,7 @@ class Router:
                 self.metrics.process_seconds.labels("kafka").observe(time.perf_counter() - t0)
                 outcomes.append(o)
         try:
-            self.transport.deliver([(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out])
+            self.transport.deliver(self.pipeline.outputs(outcomes))
         except BaseException:
             self.pipeline.abandoned(outcomes)
             raise
@@ -90,10 +92,13 @@ class Router:
                     records = consumer.poll(0.2, self.max_records)
                     if not records:
                         continue
+                    if self.first_poll_at is None:
+                        self.first_poll_at = time.perf_counter()
                     self.handle_batch(records)
                     consumer.commit()
                     self.metrics.batches.inc()
                     self.processed += len(records)
+                    self.last_commit_at = time.perf_counter()
                     backoff = 0.2
             except Exception:
                 self.metrics.errors.inc()

@@ -96,23 +96,22 @@ class SqliteLedger:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """A transaction; nested calls are savepoints, so an inner failure rolls back only its own writes."""
+        """A transaction. Nested calls join the outer one (an error anywhere rolls back the whole of it)."""
         with self._lock:
-            depth = self._depth
-            self._db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN IMMEDIATE")
             self._depth += 1
             try:
                 yield
             except BaseException:
                 self._depth -= 1
-                if depth == 0:
+                if outer:
                     self._db.execute("ROLLBACK")
-                else:
-                    self._db.execute(f"ROLLBACK TO sp{depth}")
-                    self._db.execute(f"RELEASE sp{depth}")
                 raise
             self._depth -= 1
-            self._db.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
+            if outer:
+                self._db.execute("COMMIT")
 
     def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
         with self.transaction():
@@ -150,6 +149,11 @@ class SqliteLedger:
             ).fetchone()
             existing = _msg(row)
             return ("duplicate" if existing.digest == rec.digest else "conflict"), existing
+
+    def forget_message(self, seq: int) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM deliveries WHERE seq = ?", (seq,))
+            self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
 
     def mark_delivered(self, seqs: list[int], at: float) -> None:
         if not seqs:

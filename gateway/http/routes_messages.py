@@ -90,7 +90,7 @@ def run_pipeline(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
             outcomes.append(gw.pipeline.process(inbound))
             gw.metrics.process_seconds.labels("http").observe(time.perf_counter() - t0)
     try:
-        gw.transport.deliver([(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out])
+        gw.transport.deliver(gw.pipeline.outputs(outcomes))
     except BaseException:
         gw.pipeline.abandoned(outcomes)
         raise ApiError(503, "BROKER_UNAVAILABLE", "the broker did not acknowledge: retry with the same MessageID "

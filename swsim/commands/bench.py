@@ -46,3 +46,49 @@ def bench_schemas(
     )
     table.add_row("pydantic-xml from_xml (baseline)", f"{result['pydantic_xml_msgs_per_s']:,.0f}", "1.0x")
     out.print(table)
+
+
+@app.command("gateway")
+def bench_gateway(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    quick: Annotated[bool, typer.Option(help="Smaller counts and shorter runs (for tests; noisier).")] = False,
+) -> None:
+    """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
+    end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
+    from swsim.bench.gateway_bench import run
+
+    if as_json:
+        print(json.dumps(run(quick)))
+        return
+    with out.status("measuring") as status:
+        result = run(quick, lambda msg: status.update(msg))
+    table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("baseline (same run)", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_row(
+        "router msgs/s",
+        f"{result['router_msgs_per_s']:,.0f}",
+        f"pass-through {result['passthrough_msgs_per_s']:,.0f}",
+        f"{result['router_vs_passthrough']}",
+    )
+    table.add_row(
+        "HTTP single submits/s",
+        f"{result['http_single_per_s']:,.0f}",
+        f"bare FastAPI {result['http_bare_per_s']:,.0f}",
+        f"{result['http_vs_bare']}",
+    )
+    table.add_row(
+        "HTTP batch msgs/s",
+        f"{result['http_batch_msgs_per_s']:,.0f}",
+        f"single {result['http_single_per_s']:,.0f}",
+        f"{result['http_batch_vs_single']}",
+    )
+    table.add_row(
+        "e2e p50 / p99 ms @500/s",
+        f"{result['e2e_p50_ms']:.1f} / {result['e2e_p99_ms']:.1f}",
+        f"{result['e2e_receipted']}/{result['e2e_sent']} receipted",
+        "",
+    )
+    out.print(table)

@@ -89,3 +89,37 @@ def _refers(r: Record, message_id: str) -> bool:
 
 def _dl(r: Record, message_id: str) -> bool:
     return bool(json.loads(r.value)["message_id"] == message_id)
+
+
+def test_delivered_receipt_template_equals_the_model_built_receipt() -> None:
+    from datetime import UTC, datetime
+
+    from gateway.receipts import build_receipt, delivered_json
+
+    kwargs = {
+        "to": TRADER, "reference_id": "M-1", "reference_type": MessageType.MT2301, "delivered_to": ["7900", "8000"],
+        "correlation_id": "SWBL1", "digest": "d" * 64, "now": datetime(2026, 3, 14, 1, 2, 3, 456000, tzinfo=UTC),
+    }  # fmt: skip
+    fast_id, fast = delivered_json(**kwargs)  # type: ignore[arg-type]
+    model_id, model = build_receipt(issues=[], fmt="json", **kwargs)  # type: ignore[arg-type]
+    assert fast_id == model_id
+    assert decode(fast) == decode(model)
+    no_corr = {**kwargs, "correlation_id": None}
+    assert decode(delivered_json(**no_corr)[1]) == decode(build_receipt(issues=[], fmt="json", **no_corr)[1])  # type: ignore[arg-type]
+
+
+def test_events_are_one_json_array_per_batch(gateway: Gateway, net: Net) -> None:
+    trader = net.client(TRADER)
+    ids = []
+    for _ in range(3):
+        m = message(MessageType.MT2301, TRADER, CHENGDU)
+        ids.append(m.head.message_id)
+        trader.publish(body(m))
+    trader.flush()
+
+    def seen(rs: list[Record]) -> set[str]:
+        return {e["message_id"] for r in rs for e in json.loads(r.value)}
+
+    got = collect(net.topic(gateway.topics.events), lambda rs: set(ids) <= seen(rs))
+    assert set(ids) <= seen(got)
+    assert all(isinstance(json.loads(r.value), list) for r in got)

@@ -1,0 +1,281 @@
+"""``swsim bench gateway``: the router, the HTTP API and end-to-end latency, each against a baseline measured in
+the same run on the same broker (see README for the figures and how to read them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hdrh.histogram import HdrHistogram
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from gateway.service import build_gateway
+from schemas.benchdata import bench_manifest
+from schemas.codec import encode
+from swsim.broker import EmbeddedBroker, free_port
+from swsim.client import signed_headers
+from swsim.network import Role, api_key, default_parties, private_key
+from swsim.settings import Settings
+from swsim.transport.kafka import KafkaTransport
+
+Progress = Callable[[str], None]
+
+
+def _parties(seed: str) -> tuple[str, str]:
+    trader = next(p.id for p in default_parties(seed) if p.role == Role.TRADER)
+    return trader, "7900"
+
+
+def make_bodies(n: int, sender: str, receiver: str, tag: str) -> list[bytes]:
+    """``n`` JSON manifests (the 4-5 KiB bench manifest) that differ only in their MessageID."""
+    m = bench_manifest()
+    m = m.model_copy(update={"head": m.head.model_copy(update={"sender_id": sender, "receiver_id": receiver})})
+    base = encode(m, "json")
+    old = m.head.message_id.encode()
+    return [base.replace(old, f"B{tag}-{i:07d}".encode(), 1) for i in range(n)]
+
+
+def _wait(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, bytes]]]], partitions: int) -> float:
+    """Bare kafka-python consume -> produce of the same records, with the router's delivery discipline
+    (flush, then commit, per poll batch) but no processing."""
+    tag = uuid.uuid4().hex[:8]
+    src, dst = f"bench{tag}.src", f"bench{tag}.dst"
+    t = KafkaTransport(bootstrap, "bench-pt")
+    t.ensure_topics({src: partitions, dst: 1})
+    for value, headers in records:
+        t.send(src, value, None, headers)
+    t.flush()
+    t.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id="bench-pt-" + tag, enable_auto_commit=False,
+                             auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20)  # fmt: skip
+    _wait(lambda: bool(consumer.partitions_for_topic(src)), 15, "topic metadata")
+    consumer.assign([TopicPartition(src, p) for p in sorted(consumer.partitions_for_topic(src) or [])])
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    seen = 0
+    first = None
+    try:
+        while seen < len(records):
+            batch = consumer.poll(timeout_ms=500, max_records=500)
+            if not batch:
+                continue
+            if first is None:
+                first = time.perf_counter()
+            for recs in batch.values():
+                for r in recs:
+                    producer.send(dst, value=r.value, key=r.key, headers=r.headers)
+                    seen += 1
+            producer.flush()
+            consumer.commit()
+        assert first is not None
+        return len(records) / (time.perf_counter() - first)
+    finally:
+        producer.close()
+        consumer.close()
+
+
+def router_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, bytes]]]], seed: str, tmp: Path) -> float:
+    """The gateway router on the same records: decode, validate, authenticate, authorize, de-duplicate, ledger,
+    route, receipt, event; flush, then commit."""
+    settings = Settings(kafka_bootstrap=bootstrap, topic_prefix="bench" + uuid.uuid4().hex[:8], data_dir=tmp,
+                        network_seed=seed, gateway_group="bench-gw-" + uuid.uuid4().hex[:6])  # fmt: skip
+    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw"))
+    gw.ensure_topics()
+    t = KafkaTransport(bootstrap, "bench-load")
+    for value, headers in records:
+        t.send(gw.topics.ingress, value, None, headers)
+    t.flush()
+    t.close()
+    try:
+        router = gw.start_router()
+        _wait(lambda: router.processed >= len(records), 300, "the router")
+        assert router.first_poll_at is not None
+        assert router.last_commit_at is not None
+        counts = gw.ledger.counts()
+        if counts["delivered"] != len(records):
+            raise RuntimeError(f"router delivered {counts['delivered']} of {len(records)}: {counts}")
+        return len(records) / (router.last_commit_at - router.first_poll_at)
+    finally:
+        gw.stop()
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], health: str) -> Iterator[subprocess.Popen[bytes]]:
+    p = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if p.poll() is not None:
+                raise RuntimeError(f"{args[2:4]} exited with {p.returncode}")
+            try:
+                if httpx.get(health, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{args} never became healthy")
+            time.sleep(0.1)
+        yield p
+    finally:
+        p.terminate()
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) -> dict[str, Any]:
+    """Open-model load at a steady ``rate``: each message's latency runs from its *scheduled* send time to the
+    arrival of its receipt, so a stalled sender cannot hide delays (no coordinated omission)."""
+    from gateway.topics import Topics
+
+    sender, receiver = _parties(seed)
+    topics = Topics(prefix)
+    n = int(rate * seconds)
+    bodies = make_bodies(n + 50, sender, receiver, "E" + uuid.uuid4().hex[:6])
+    key = private_key(seed, sender)
+    intended: dict[bytes, float] = {}
+    arrived: dict[bytes, float] = {}
+    stop = threading.Event()
+    consumer = KafkaTransport(bootstrap, "bench-e2e-in").consumer([topics.inbox(sender)], "e2e-" + uuid.uuid4().hex,
+                                                                  from_beginning=False, assign=True)  # fmt: skip
+
+    def collect() -> None:
+        while not stop.is_set():
+            for r in consumer.poll(0.05, 1000):
+                ref = dict(r.headers).get("sw-reference-id")
+                if ref is not None and ref not in arrived:
+                    arrived[ref] = time.perf_counter()
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    producer = KafkaTransport(bootstrap, "bench-e2e-out")
+    try:
+        warm = bodies[:50]
+        for b in warm:  # warm up: the router's group must be joined before measuring
+            producer.send(topics.ingress, b, None, signed_headers(key, sender, b))
+        producer.flush()
+        warm_ids = [json.loads(b)["Head"]["MessageID"].encode() for b in warm]
+        _wait(lambda: all(i in arrived for i in warm_ids), 60, "warm-up receipts")
+        start = time.perf_counter() + 0.05
+        for i, b in enumerate(bodies[50:]):
+            t = start + i / rate
+            while (delay := t - time.perf_counter()) > 0:
+                time.sleep(min(delay, 0.002))
+            mid = json.loads(b)["Head"]["MessageID"].encode()
+            intended[mid] = t
+            producer.send(topics.ingress, b, None, signed_headers(key, sender, b))
+        producer.flush()
+        deadline = time.monotonic() + 30
+        while len([m for m in intended if m in arrived]) < len(intended) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(5)
+        consumer.close()
+        producer.close()
+    hist = HdrHistogram(1, 120_000_000, 3)
+    for mid, t in intended.items():
+        if mid in arrived:
+            hist.record_value(max(1, int((arrived[mid] - t) * 1e6)))
+    return {
+        "rate": rate,
+        "sent": len(intended),
+        "receipted": sum(1 for m in intended if m in arrived),
+        "p50_ms": hist.get_value_at_percentile(50) / 1000,
+        "p99_ms": hist.get_value_at_percentile(99) / 1000,
+        "max_ms": hist.get_max_value() / 1000,
+    }
+
+
+def run(quick: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    say = progress or (lambda _s: None)
+    seed = "swsim-bench-network"
+    n = 1500 if quick else 6000
+    http_s = 1.5 if quick else 6.0
+    e2e_s = 3.0 if quick else 15.0
+    sender, receiver = _parties(seed)
+    key = private_key(seed, sender)
+    with tempfile.TemporaryDirectory(prefix="swsim-bench-") as tmpdir, EmbeddedBroker() as broker:
+        tmp = Path(tmpdir)
+        bodies = make_bodies(n, sender, receiver, uuid.uuid4().hex[:6])
+        records = [(b, signed_headers(key, sender, b)) for b in bodies]
+        say(f"pass-through baseline: {n} records")
+        passthrough = passthrough_rate(broker.bootstrap, records, 6)
+        say(f"router: {n} records")
+        router = router_rate(broker.bootstrap, records, seed, tmp / "router")
+        prefix = "benchh" + uuid.uuid4().hex[:6]
+        gw_port, bare_port = free_port(), free_port()
+        env = {"SWSIM_TOPIC_PREFIX": prefix, "SWSIM_NETWORK_SEED": seed, "SWSIM_DATA_DIR": str(tmp / "http")}
+        gateway_args = [sys.executable, "-m", "swsim", "gateway", "--bootstrap", broker.bootstrap,
+                        "--http-port", str(gw_port)]  # fmt: skip
+        headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
+        conc = 16
+        with _process(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
+            say("HTTP single-message submits")
+            single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
+            single, s_status = _load(gw_port, "/v1/messages", headers, single_bodies, http_s, conc)
+            say("HTTP batch submits (100 messages per request)")
+            batch_msgs = make_bodies(int(8000 * http_s), sender, receiver, "K" + uuid.uuid4().hex[:6])
+            batches = [b"[" + b",".join(batch_msgs[i : i + 100]) + b"]" for i in range(0, len(batch_msgs), 100)]
+            batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, 4)
+            say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
+            e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s)
+        bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
+        with _process(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
+            say("bare FastAPI endpoint baseline")
+            bare, _ = _load(bare_port, "/bare", headers, make_bodies(int(6000 * http_s), sender, receiver, "Z"),
+                            http_s, conc)  # fmt: skip
+    if set(s_status) != {202} or set(b_status) != {200}:
+        raise RuntimeError(f"unexpected HTTP statuses: single {s_status}, batch {b_status}")
+    return {
+        "messages": n,
+        "message_bytes": len(bodies[0]),
+        "router_msgs_per_s": round(router, 1),
+        "passthrough_msgs_per_s": round(passthrough, 1),
+        "router_vs_passthrough": round(router / passthrough, 3),
+        "http_single_per_s": round(single, 1),
+        "http_bare_per_s": round(bare, 1),
+        "http_vs_bare": round(single / bare, 3),
+        "http_batch_msgs_per_s": round(batch_req * 100, 1),
+        "http_batch_vs_single": round(batch_req * 100 / single, 2),
+        "e2e_rate": e2e["rate"],
+        "e2e_sent": e2e["sent"],
+        "e2e_receipted": e2e["receipted"],
+        "e2e_p50_ms": e2e["p50_ms"],
+        "e2e_p99_ms": e2e["p99_ms"],
+        "e2e_max_ms": e2e["max_ms"],
+        "quick": quick,
+        "targets": {
+            "router_vs_passthrough_min": 0.5,
+            "http_vs_bare_min": 0.7,
+            "http_batch_vs_single_min": 5.0,
+            "e2e_p99_ms_max": 50,
+        },
+    }
+
+
+def _load(
+    port: int, path: str, headers: dict[str, str], bodies: list[bytes], seconds: float, concurrency: int
+) -> tuple[float, dict[int, int]]:
+    from swsim.bench.httpload import run_load
+
+    return run_load("127.0.0.1", port, path, headers, bodies, seconds, concurrency)
