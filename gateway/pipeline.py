@@ -48,6 +48,23 @@ class Inbound:
 
 
 @dataclass
+class Prepared:
+    """A message after the CPU-only steps, ready for :meth:`Pipeline.commit`."""
+
+    inbound: Inbound
+    now: float
+    digest: str
+    message_id: str
+    sender: Party | None = None
+    issues: list[Issue] = field(default_factory=list)
+    fmt: Format = "json"
+    mtype: MessageType | None = None
+    correlation: str | None = None
+    causation: str | None = None
+    receivers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Outgoing:
     topic: str
     value: bytes
@@ -136,32 +153,44 @@ class Pipeline:
         return party, []
 
     def process(self, inbound: Inbound, now: float | None = None) -> Outcome:
+        """prepare() then commit(): one message all the way."""
+        return self.commit(self.prepare(inbound, now))
+
+    def prepare(self, inbound: Inbound, now: float | None = None) -> Prepared:
+        """The CPU part (authenticate, decode and validate, authorize): touches no ledger, takes no lock, so
+        callers can run it for many messages at once and keep the ledger's lock for :meth:`commit` only."""
         now = time.time() if now is None else now
-        digest = hashlib.sha256(inbound.body).hexdigest()
+        p = Prepared(inbound, now, hashlib.sha256(inbound.body).hexdigest(), inbound.fallback_id)
         sender, issues = self._authenticate(inbound, now)
-        fmt: Format = "json"
-        message_id = inbound.fallback_id
-        mtype: MessageType | None = None
-        correlation: str | None = None
-        if not issues:
-            try:
-                fmt = detect_format(inbound.body)
-                message, spec = decode_with_spec(inbound.body, fmt, self.max_bytes)
-            except MessageError as e:
-                issues = e.issues
-            else:
-                head = message.head
-                message_id, mtype, correlation = head.message_id, spec.code, head.correlation_id
-                assert sender is not None
-                issues = self._authorize(sender, head.sender_id, mtype, head.receiver_id)
-                if not issues:
-                    receiver = self.registry.get(head.receiver_id)
-                    assert receiver is not None
-                    receivers = [p.id for p in self.registry.receivers_for(sender, mtype, receiver)]
-                    return self._accept(
-                        inbound, sender, message_id, mtype, correlation, head.causation_id, receivers, fmt, digest, now
-                    )
-        return self._reject(inbound, sender, message_id, mtype, correlation, issues, fmt, digest, now)
+        p.sender = sender
+        if issues:
+            p.issues = issues
+            return p
+        try:
+            p.fmt = detect_format(inbound.body)
+            message, spec = decode_with_spec(inbound.body, p.fmt, self.max_bytes)
+        except MessageError as e:
+            p.issues = e.issues
+            return p
+        head = message.head
+        p.message_id, p.mtype, p.correlation, p.causation = (
+            head.message_id, spec.code, head.correlation_id, head.causation_id
+        )  # fmt: skip
+        assert sender is not None
+        p.issues = self._authorize(sender, head.sender_id, spec.code, head.receiver_id)
+        if not p.issues:
+            receiver = self.registry.get(head.receiver_id)
+            assert receiver is not None
+            p.receivers = [r.id for r in self.registry.receivers_for(sender, spec.code, receiver)]
+        return p
+
+    def commit(self, p: Prepared) -> Outcome:
+        """The ledger part: record (or de-duplicate, or dead-letter) and build the outputs."""
+        if p.issues or p.sender is None or p.mtype is None:
+            return self._reject(p.inbound, p.sender, p.message_id, p.mtype, p.correlation, p.issues, p.fmt, p.digest,
+                                p.now)  # fmt: skip
+        return self._accept(p.inbound, p.sender, p.message_id, p.mtype, p.correlation, p.causation, p.receivers,
+                            p.fmt, p.digest, p.now)  # fmt: skip
 
     def _authorize(self, sender: Party, head_sender: str, mtype: MessageType, head_receiver: str) -> list[Issue]:
         if head_sender != sender.id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from gateway.deliverer import Deliverer
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
@@ -29,6 +30,15 @@ class Gateway:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     routers: list[Router] = field(default_factory=list)
+    _deliverer: Deliverer | None = None
+
+    @property
+    def deliverer(self) -> Deliverer:
+        """The HTTP path's group-commit deliverer (started on first use)."""
+        with self.send_lock:
+            if self._deliverer is None:
+                self._deliverer = Deliverer(self.transport, self.pipeline)
+            return self._deliverer
 
     def topic_plan(self) -> dict[str, int]:
         plan = {
@@ -64,6 +74,8 @@ class Gateway:
         return True
 
     def stop(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.stop()
         self._stop.set()
         for t in self._threads:
             t.join(timeout=10)
