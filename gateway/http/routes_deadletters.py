@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from gateway.http.deps import Principal, gateway, principal, require_operator
@@ -33,7 +33,7 @@ async def list_deadletters(
     request: Request,
     who: Annotated[Principal, Depends(principal)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> DeadLetterList:
     """With the reasons (error codes and locations) and the refused body."""
     gw = gateway(request)
@@ -46,7 +46,11 @@ async def list_deadletters(
     responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409)},
     summary="Re-run a dead letter through the pipeline (operator)",
 )
-async def redrive(request: Request, deadletter_id: int, who: Annotated[Principal, Depends(principal)]) -> RedriveResult:
+async def redrive(
+    request: Request,
+    deadletter_id: Annotated[int, Path(ge=1, le=2**62)],
+    who: Annotated[Principal, Depends(principal)],
+) -> RedriveResult:
     """For use after the cause was fixed (e.g. a party registered): the operator vouches for the stored sender,
     so its signature is not checked again; everything else is."""
     require_operator(who)

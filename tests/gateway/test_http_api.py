@@ -261,3 +261,10 @@ def test_health_metrics_asyncapi_openapi(http: TestClient) -> None:
 def test_signed_headers_helper_matches_gateway_rules() -> None:
     h = dict(signed_headers(private_key(SEED, TRADER), TRADER, b"x"))
     assert set(h) == {"sw-sender", "sw-created", "sw-nonce", "sw-signature"}
+
+
+def test_out_of_range_numbers_are_refused_not_crashed(http: TestClient) -> None:
+    r = http.get("/v1/deadletters?offset=99999999999999999999999", headers=key(TRADER))
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "REQUEST_INVALID")
+    r = http.post("/v1/deadletters/99999999999999999999999/redrive", headers=op())
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "REQUEST_INVALID")

@@ -26,7 +26,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_GW))
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi(case: schemathesis.Case) -> None:
     # Every other check runs. Excluded: "a schema-valid request is accepted". Acceptance of a message also
     # depends on signatures, the party registry, check characters and business rules that no OpenAPI schema
