@@ -92,3 +92,17 @@ def test_installed_entry_point_runs_the_readme_main_job(tmp_path: Path) -> None:
         [exe, "validate", str(tmp_path / "xml"), str(tmp_path / "json")], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bench_gateway_json_keys() -> None:
+    """`swsim bench gateway --quick --json` runs end to end (own broker, gateway processes) and reports its keys."""
+    exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    done = subprocess.run([exe, "bench", "gateway", "--quick", "--json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = json.loads(done.stdout)
+    for key in ("router_msgs_per_s", "passthrough_msgs_per_s", "router_vs_passthrough", "http_single_per_s",
+                "http_bare_per_s", "http_vs_bare", "http_batch_vs_single", "e2e_p50_ms", "e2e_p99_ms"):  # fmt: skip
+        assert doc[key] > 0, key
+    assert doc["e2e_receipted"] == doc["e2e_sent"]
+    assert doc["router_vs_passthrough"] == round(doc["router_msgs_per_s"] / doc["passthrough_msgs_per_s"], 3)
