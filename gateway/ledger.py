@@ -70,10 +70,6 @@ class Ledger(Protocol):
         conflict (different digest), with the stored record."""
         ...
 
-    def forget_message(self, seq: int) -> None:
-        """Undo an insert_message (used when a new message turns out to replay a nonce)."""
-        ...
-
     def mark_delivered(self, seqs: list[int], at: float) -> None: ...
 
     def find_visible(self, message_id: str, party: str | None) -> list[MessageRecord]:

@@ -36,6 +36,7 @@ def inbound_from_record(r: Record) -> Inbound:
         signature=sig,
         key=r.key,
         fallback_id=h.get("sw-message-id") or f"ingress:{r.partition}:{r.offset}",
+        appended_at=r.timestamp_ms / 1000 if r.timestamp_ms > 0 else None,
         headers={k: v for k, v in h.items() if k != "sw-signature"},
     )
 

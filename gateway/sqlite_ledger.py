@@ -150,11 +150,6 @@ class SqliteLedger:
             existing = _msg(row)
             return ("duplicate" if existing.digest == rec.digest else "conflict"), existing
 
-    def forget_message(self, seq: int) -> None:
-        with self.transaction():
-            self._db.execute("DELETE FROM deliveries WHERE seq = ?", (seq,))
-            self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
-
     def mark_delivered(self, seqs: list[int], at: float) -> None:
         if not seqs:
             return
