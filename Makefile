@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/swsim samples --out build/samples
-	$(BIN)/swsim validate build/samples/xml build/samples/json
+	$(BIN)/swsim demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from swsim.commands import bench, messages, run
+from swsim.commands import bench, demo, messages, run
 
 app = typer.Typer(
     name="swsim",
@@ -20,6 +20,8 @@ app.command("broker")(run.broker_cmd)
 app.command("gateway")(run.gateway_cmd)
 app.command("up")(run.up_cmd)
 app.command("parties")(run.parties_cmd)
+app.command("demo")(demo.demo_cmd)
+app.command("node")(run.node_cmd)
 app.add_typer(bench.app, name="bench")
 
 

@@ -63,10 +63,14 @@ def _serve(settings: Settings, routers: int) -> None:
     server = uvicorn.Server(
         uvicorn.Config(create_app(gw), host=settings.http_host, port=settings.http_port, log_level="warning")
     )
-    out.print(f"gateway: http://{settings.http_host}:{settings.http_port}  (OpenAPI /openapi.json, AsyncAPI "
-              f"/asyncapi.json, metrics /metrics)")  # fmt: skip
-    out.print(f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s) in group "
-              f"{settings.gateway_group}; ledger {settings.ledger_file}")  # fmt: skip
+    out.print(
+        f"gateway: http://{settings.http_host}:{settings.http_port}  (OpenAPI /openapi.json, AsyncAPI "
+        f"/asyncapi.json, metrics /metrics)"
+    )
+    out.print(
+        f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s) in group "
+        f"{settings.gateway_group}; ledger {settings.ledger_file}"
+    )
     out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
     try:
         server.run()
@@ -96,23 +100,85 @@ def gateway_cmd(
 def up_cmd(
     http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Working folder (or SWSIM_DATA_DIR).")] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second for the nodes.")] = 1.0,
 ) -> None:
-    """Start the whole exchange in one command: embedded broker (unless SWSIM_KAFKA_BOOTSTRAP is set) and gateway.
+    """Start the whole exchange in one command: embedded broker (unless SWSIM_KAFKA_BOOTSTRAP is set), gateway
+    (HTTP and Kafka router) and every node (customs offices, foreign customs stubs, scripted traders/carriers).
 
-    Ctrl-C stops everything cleanly. With the embedded broker, which keeps nothing across restarts, the ledger
-    also starts empty each time (in DATA_DIR/embedded)."""
-    from swsim.broker import EmbeddedBroker
+    Ctrl-C stops everything cleanly. With the embedded broker, which keeps nothing across restarts, the ledger and
+    the node stores also start empty each time (in DATA_DIR/embedded)."""
+    import uvicorn
+
+    from gateway.http import create_app
+    from swsim.node.clock import SimClock
+    from swsim.stack import Stack
 
     settings = _settings(http_port=http_port, data_dir=data_dir)
-    if settings.kafka_bootstrap is not None:
-        _serve(settings, 1)
-        return
-    run_dir = settings.data_dir / "embedded"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    with EmbeddedBroker() as b:
-        out.print(f"embedded broker (Tansu, memory only) at {b.bootstrap}")
-        _serve(_settings(http_port=http_port, data_dir=run_dir, kafka_bootstrap=b.bootstrap), 1)
-    out.print("broker stopped")
+    if settings.kafka_bootstrap is None:
+        run_dir = settings.data_dir / "embedded"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        settings = settings.model_copy(update={"data_dir": run_dir})
+    stack = Stack.start(settings, SimClock(speed=speed))
+    if stack.broker is not None:
+        out.print(f"embedded broker (Tansu, memory only) at {stack.broker.bootstrap}")
+    out.print(f"nodes: {', '.join(sorted(stack.nodes))}")
+    s = stack.settings
+    out.print(
+        f"gateway: http://{s.http_host}:{s.http_port}  (OpenAPI /openapi.json, AsyncAPI /asyncapi.json, "
+        f"metrics /metrics); kafka {s.kafka_bootstrap}, topics {s.topic_prefix}.*"
+    )
+    out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(stack.gateway), host=s.http_host, port=s.http_port, log_level="warning")
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: for us that is a normal stop
+    finally:
+        stack.stop()
+        out.print("gateway, nodes and broker stopped")
+
+
+def node_cmd(
+    role: Annotated[str, typer.Argument(help="customs-cq (8000) or customs-cd (7900).")],
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Node store folder (or SWSIM_DATA_DIR).")] = None,
+) -> None:
+    """Run one built-in node as its own process against a running gateway."""
+    from gateway.topics import Topics
+    from swsim.network import default_parties, private_key
+    from swsim.node.clock import SimClock
+    from swsim.node.runtime import Node
+    from swsim.node.store import NodeStore
+    from swsim.stack import ROLES, handler_for
+    from swsim.transport.kafka import KafkaTransport
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+    settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
+    party = next(p for p in default_parties(settings.network_seed) if p.id == ROLES[role])
+    transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}")
+    node = Node(
+        party.id,
+        private_key(settings.network_seed, party.id),
+        transport,
+        Topics(settings.topic_prefix),
+        NodeStore(settings.data_dir / "nodes" / f"{party.id}.db"),
+        handler_for(party.id, party.role, party.name),
+        SimClock(),
+    )
+    node.start()
+    out.print(
+        f"node {role} ({party.name}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*; Ctrl-C stops"
+    )
+    _wait_for_signal()
+    node.stop()
+    node.store.close()
+    transport.close()
+    out.print("node stopped")
 
 
 def parties_cmd() -> None:

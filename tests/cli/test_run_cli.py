@@ -119,3 +119,50 @@ def test_parties_lists_keys() -> None:
     assert done.returncode == 0
     assert "7900" in done.stdout
     assert "operator" in done.stdout
+
+
+def test_demo_main_job_exits_0_with_the_expected_outcome(env: dict[str, str]) -> None:
+    """The README's main job: `swsim demo` plays the through-transport scenario on the embedded broker."""
+    done = subprocess.run([EXE, "demo"], capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "as expected" in done.stdout
+    assert "TT103" in done.stdout  # the timeline shows the write-off
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_demo_list_and_unknown_scenario(env: dict[str, str]) -> None:
+    listed = subprocess.run([EXE, "demo", "--list"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0
+    assert "import-transit" in listed.stdout
+    assert "risk-alert" in listed.stdout
+    bad = subprocess.run([EXE, "demo", "nope"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert "import-transit" in bad.stdout + bad.stderr
+
+
+def test_node_as_its_own_process(broker: EmbeddedBroker, env: dict[str, str], tmp_path: Path) -> None:
+    from schemas import codes as c
+    from schemas.message_types import MessageType
+    from swsim.demo.driver import Driver
+    from swsim.demo.scenarios import manifest
+    from swsim.node.clock import SimClock
+    from swsim.node.parties import ScriptedParty
+    from swsim.settings import Settings
+    from swsim.stack import Stack
+
+    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=env["SWSIM_TOPIC_PREFIX"],
+                        data_dir=tmp_path / "stack", network_seed=SEED)  # fmt: skip
+    stack = Stack.start(settings, SimClock(), with_nodes=False)
+    try:
+        carrier = next(p.id for p in default_parties(SEED) if p.role == Role.CARRIER)
+        stack.add_node(carrier, ScriptedParty())
+        p = _start(["node", "customs-cq", "--bootstrap", broker.bootstrap], env)
+        d = Driver(stack, lambda _s: None, timeout_s=60)
+        m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "8000", "SWNODE000001", c.Locode.PLMAA))
+        r = d.received(carrier, "8000", "MT9999", "SWNODE000001", m)
+        assert r["summary"].startswith("19000")
+        code, out = _stop(p)
+        assert code == 0, out
+        assert "node stopped" in out
+    finally:
+        stack.stop()

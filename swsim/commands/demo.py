@@ -1,0 +1,92 @@
+"""``swsim demo [SCENARIO]``: bring up the whole exchange on the embedded broker and play a scenario."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+
+
+def demo_cmd(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario name (default: the import through-transport).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for any one step.")] = 60.0,
+) -> None:
+    """Play a scenario end to end (simulated parties; synthetic data) and print its timeline.
+
+    Exit status 0 only if the outcome is the one the scenario expects."""
+    from swsim.demo.scenarios import DEFAULT, SCENARIOS
+
+    if list_:
+        table = Table(title="swsim demo scenarios")
+        for col in ("name", "what", "expected outcome"):
+            table.add_column(col)
+        for s in SCENARIOS.values():
+            table.add_row(s.name + (" (default)" if s.name == DEFAULT else ""), s.title, s.expected)
+        out.print(table)
+        return
+    name = scenario or DEFAULT
+    if name not in SCENARIOS:
+        raise typer.BadParameter(f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}")
+    _play(name, speed, timeout)
+
+
+def _play(name: str, speed: float, timeout: float) -> None:
+    from swsim.demo.driver import Driver, ScenarioFailed
+    from swsim.demo.scenarios import SCENARIOS
+    from swsim.node.clock import SimClock
+    from swsim.settings import Settings
+    from swsim.stack import Stack
+
+    sc = SCENARIOS[name]
+    with tempfile.TemporaryDirectory(prefix="swsim-demo-") as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        out.print(f"[bold]{escape(sc.title)}[/bold]  (simulated parties, synthetic data)")
+        out.print("starting the embedded broker, the gateway and the nodes ..." if settings.kafka_bootstrap is None
+                  else f"using Kafka at {settings.kafka_bootstrap} ...")  # fmt: skip
+        stack = Stack.start(settings, SimClock(speed=speed))
+        outcome = None
+        try:
+            outcome = sc.run(Driver(stack, lambda s: out.print(escape(s)), timeout))
+        except ScenarioFailed as e:
+            out.print(f"[red]scenario failed: {escape(str(e))}[/red]")
+        finally:
+            if outcome is not None:
+                _timeline(stack, outcome.bill)
+            stack.stop()
+    if outcome is None:
+        raise typer.Exit(1)
+    colour = "green" if outcome.ok else "red"
+    out.print(f"[{colour}]{'as expected' if outcome.ok else 'NOT as expected'}: {escape(outcome.summary)}[/{colour}]")
+    raise typer.Exit(0 if outcome.ok else 1)
+
+
+def _timeline(stack: object, bill: str) -> None:
+    from schemas.codec import decode
+    from swsim.network import default_parties
+    from swsim.node.parties import summary
+    from swsim.stack import Stack
+
+    assert isinstance(stack, Stack)
+    names = {p.id: p.name.replace(" (simulated)", "").replace("Synthetic ", "") for p in default_parties(
+        stack.settings.network_seed)}  # fmt: skip
+    table = Table(title=f"timeline of {bill} (every message through the single window; simulated time)")
+    for col in ("#", "sim time", "from", "to", "type", "what"):
+        table.add_column(col)
+    for i, rec in enumerate(stack.gateway.ledger.trace(bill, None), 1):
+        m = decode(rec.body)
+        to = ", ".join(names.get(r, r) for r in rec.receivers)
+        table.add_row(str(i), f"{m.head.send_time:%m-%d %H:%M}", names.get(rec.sender, rec.sender), to,
+                      rec.message_type, escape(summary(m)))  # fmt: skip
+    out.print(table)

@@ -1,0 +1,159 @@
+"""The demo scenarios. Each plays traders and carriers by script; the customs nodes react on their own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from schemas import codes as c
+from schemas.envelope import Message
+from schemas.message_types import MessageType
+from schemas.parts import DocumentRef, UnloadingLocation
+from schemas.samples import all_samples
+from swsim.demo.driver import Driver
+from swsim.network import Role, default_parties
+from swsim.node.runtime import Context
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    summary: str
+    bill: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    expected: str
+    run: Callable[[Driver], Outcome]
+
+
+def _party(driver: Driver, role: Role, index: int = 0) -> str:
+    return [p.id for p in default_parties(driver.stack.settings.network_seed) if p.role == role][index]
+
+
+def _stamp() -> str:
+    return str(time.time_ns())[-10:]
+
+
+def _with_bill(x: object, bill: str) -> object:
+    return x.model_copy(update={"transport_contract_document": DocumentRef(id=bill)})  # type: ignore[attr-defined]
+
+
+def manifest(ctx: Context, mt: MessageType, office: str, bill: str, unloading: c.Locode) -> Message:
+    s = all_samples()[mt]
+    d = s.body
+    cons = [_with_bill(x, bill) for x in d.consignment]
+    if hasattr(cons[0], "unloading_location"):
+        cons = [x.model_copy(update={"unloading_location": UnloadingLocation(id=unloading)}) for x in cons]  # type: ignore[attr-defined]
+    body = d.model_copy(update={"declaration_office_id": c.CustomsOffice(office), "consignment": cons})
+    return type(s)(head=ctx.head(mt, office, bill), declaration=body)  # type: ignore[call-arg]
+
+
+def declaration(ctx: Context, office: str, bill: str, importing: bool) -> Message:
+    s = all_samples()[MessageType.DC101]
+    number = f"{office}{ctx.now:%Y}{'1' if importing else '0'}{int(time.time_ns()) % 10**9:09d}"
+    body = s.body.model_copy(update={
+        "declaration_number": number, "declaration_office_id": c.CustomsOffice(office),
+        "import_export_code": c.ImportExport.IMPORT if importing else c.ImportExport.EXPORT,
+        "transport_contract_document": DocumentRef(id=bill),
+    })  # fmt: skip
+    return type(s)(head=ctx.head(MessageType.DC101, office, bill), declaration=body)  # type: ignore[call-arg]
+
+
+def transit(ctx: Context, departure: str, destination: str, bill: str, days: int = 14) -> Message:
+    s = all_samples()[MessageType.TT101]
+    body = s.body.model_copy(update={
+        "transit_id": f"TT{departure}{_stamp()}", "departure_office_id": c.CustomsOffice(departure),
+        "destination_office_id": c.CustomsOffice(destination), "transport_contract_document": DocumentRef(id=bill),
+        "departure_date_time": ctx.now, "arrival_deadline_date": (ctx.now + timedelta(days=days)).date(),
+        "total_gross_mass_measure": Decimal("2450.5"),
+    })  # fmt: skip
+    return type(s)(head=ctx.head(MessageType.TT101, departure, bill), declaration=body)  # type: ignore[call-arg]
+
+
+def import_transit(d: Driver, bill_prefix: str = "SWQZ") -> Outcome:
+    """Land-sea corridor import, Qinzhou (Nanning customs 7200) -> Chongqing (8000) under through-transport."""
+    carrier, trader = _party(d, Role.CARRIER), _party(d, Role.TRADER, 1)
+    bill = f"{bill_prefix}{_stamp()}"
+    d.say(f"1. Carrier files the original sea manifest (MT1101) for {bill} at Qinzhou (Nanning customs 7200)")
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT1101, "7200", bill, c.Locode.CNQZH))
+    r = d.received(carrier, "7200", "MT9999", bill, m)
+    d.say(f"   7200 answers: {r['summary']}")
+    d.say("2. Tally at the ship side (MT5101)")
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT5101, "7200", bill, c.Locode.CNQZH))
+    d.say(f"   7200 answers: {d.received(carrier, '7200', 'MT9999', bill, m)['summary']}")
+    d.say("3. Importer declares through-transport 转关 7200 -> 8000, container sealed (TT101)")
+    m = d.send(trader, lambda ctx: transit(ctx, "7200", "8000", bill))
+    r = d.received(trader, "7200", "MT9999", bill, m)
+    d.say(f"   7200 answers: {r['summary']}")
+    d.doc("8000", "transit", _transit_id(d, "7200", bill), lambda t: t["status"] == "expected")
+    d.say("   7200 forwarded the declaration to Chongqing customs 8000, which now expects the goods")
+    d.advance(timedelta(days=2), "rail transport Qinzhou -> Chongqing Tuanjiecun")
+    d.say("4. Carrier reports arrival at the Chongqing railway port (MT3301)")
+    d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT3301, "8000", bill, c.Locode.CNCKG))
+    w = d.received(trader, "7200", "TT103", bill)
+    d.say(f"   8000 checked the seals and confirmed arrival (TT102); 7200 {w['summary']} (TT103)")
+    d.say("5. Importer lodges the import declaration at 8000 (DC101)")
+    d.send(trader, lambda ctx: declaration(ctx, "8000", bill, importing=True))
+    decision = d.received(trader, "8000", "CD101", bill)
+    d.say(f"   8000 answers: {decision['summary']}")
+    t = d.stack.nodes["7200"].store.get("transit", _transit_id(d, "7200", bill)) or {}
+    ok = decision["summary"].startswith("decision RELEASED") and t.get("status") == "written-off"
+    return Outcome(ok, f"released at 8000: {decision['summary']}; transit at 7200: {t.get('status')}", bill)
+
+
+def _transit_id(d: Driver, office: str, bill: str) -> str:
+    found: str = d.wait(f"transit for {bill} at {office}", lambda: next(
+        (t["id"] for t in d.stack.nodes[office].store.all("transit") if t["bill"] == bill), None))  # fmt: skip
+    return found
+
+
+def risk_alert(d: Driver) -> Outcome:
+    """A risk hit at Chongqing holds the consignment and warns every other customs office; Chengdu then holds a
+    consignment of the same goods on the strength of that alert (shared early warning)."""
+    carrier, trader, exporter = _party(d, Role.CARRIER), _party(d, Role.TRADER, 1), _party(d, Role.TRADER, 0)
+    bill = f"RISK{_stamp()}"
+    d.say(f"1. Carrier files a rail pre-manifest (MT2301) for {bill} at Chongqing 8000")
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "8000", bill, c.Locode.PLMAA))
+    d.received(carrier, "8000", "MT9999", bill, m)
+    d.say("2. Exporter declares the goods (DC101); the document number starts with RISK (a risk hit)")
+    d.send(trader, lambda ctx: declaration(ctx, "8000", bill, importing=False))
+    held = d.received(trader, "8000", "CD101", bill)
+    d.say(f"   8000 answers: {held['summary']}")
+    alert = d.wait("the risk alert at Chengdu 7900", lambda: d.stack.nodes["7900"].store.all("alert"))
+    d.say(f"   the gateway broadcast risk alert {alert[0]['id']} to 7900, 7200 and 9402")
+    bill2 = f"SWCD{_stamp()}"
+    d.say(f"3. At Chengdu 7900, another exporter files {bill2} with the same goods (HS 8471300000)")
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "7900", bill2, c.Locode.PLMAA))
+    d.received(carrier, "7900", "MT9999", bill2, m)
+    d.send(exporter, lambda ctx: declaration(ctx, "7900", bill2, importing=False))
+    second = d.received(exporter, "7900", "CD101", bill2)
+    d.say(f"   7900 answers: {second['summary']}")
+    ok = held["summary"].startswith("decision HELD") and second["summary"].startswith("decision HELD")
+    return Outcome(ok, f"held at 8000 and, by the shared alert, at 7900: {second['summary']}", bill)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "import-transit",
+            "Import Qinzhou -> Chongqing through-transport (陆海新通道, 转关)",
+            "transit written off at 7200 and goods released at 8000",
+            import_transit,
+        ),
+        Scenario(
+            "risk-alert",
+            "Risk alert propagation between customs (风险预警)",
+            "held at 8000, alert broadcast, same goods held at 7900",
+            risk_alert,
+        ),
+    )
+}
+DEFAULT = "import-transit"
