@@ -11,6 +11,7 @@ from gateway.errors import GATEWAY_CODES
 from schemas.errors import CODES
 from schemas.registry import SPECS
 from swsim.cli import app
+from swsim.customs.magic import MAGIC
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -21,8 +22,14 @@ def test_every_message_type_documented() -> None:
 
 
 def test_every_error_code_documented() -> None:
-    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", README, re.M)) - {c.value for c in SPECS}
+    rows = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", README, re.M))
+    documented = rows - {c.value for c in SPECS} - {m.prefix for m in MAGIC}
     assert documented == set(CODES) | set(GATEWAY_CODES)
+
+
+def test_every_magic_value_documented() -> None:
+    for m in MAGIC:
+        assert f"| `{m.prefix}` | {m.description} |" in README
 
 
 def test_every_cli_command_documented() -> None:
