@@ -24,6 +24,7 @@ from schemas.codec import Format, decode_with_spec, detect_format
 from schemas.errors import Issue, MessageError
 from schemas.message_types import MessageType
 from swsim import signing
+from swsim.network import GATEWAY_ID
 from swsim.transport.base import Headers
 
 
@@ -324,20 +325,7 @@ class Pipeline:
         if redeliver and stored.seq is not None:
             self._in_flight.add(stored.seq)
         out = [Outgoing(self.topics.inbox(r), inbound.body, key, base) for r in stored.receivers] if redeliver else []
-        out.append(
-            Outgoing(
-                self.topics.inbox(sender.id),
-                receipt,
-                key,
-                [
-                    ("sw-sender", b"SWGW"),
-                    ("sw-message-id", _h(rid)),
-                    ("sw-message-type", b"MT9999"),
-                    ("sw-format", _h(fmt)),
-                    ("sw-reference-id", _h(message_id)),
-                ],
-            )
-        )
+        out.append(self._receipt_out(sender.id, receipt, key, rid, fmt, message_id))
         status = "delivered" if result == "new" else "duplicate"
         event = self._event(
             status, sender.id, stored.receivers, message_id, mtype.value, correlation, [], inbound.channel, now, rid
@@ -396,20 +384,7 @@ class Pipeline:
                 now=datetime.fromtimestamp(now, UTC),
             )
             self.ledger.add_receipt(ReceiptRecord(rid, sender.id, message_id, "rejected", codes, fmt, receipt, now))
-            out.append(
-                Outgoing(
-                    self.topics.inbox(sender.id),
-                    receipt,
-                    inbound.key,
-                    [
-                        ("sw-sender", b"SWGW"),
-                        ("sw-message-id", _h(rid)),
-                        ("sw-message-type", b"MT9999"),
-                        ("sw-format", _h(fmt)),
-                        ("sw-reference-id", _h(message_id)),
-                    ],
-                )
-            )
+            out.append(self._receipt_out(sender.id, receipt, inbound.key, rid, fmt, message_id))
         event = self._event(
             "rejected",
             dl.sender,
@@ -436,6 +411,19 @@ class Pipeline:
             dl_id,
             event,
         )
+
+    def _receipt_out(
+        self, to: str, receipt: bytes, key: bytes | None, rid: str, fmt: Format, message_id: str
+    ) -> Outgoing:
+        """A gateway receipt on its way to the sender's inbox."""
+        headers: Headers = [
+            ("sw-sender", GATEWAY_ID.encode()),
+            ("sw-message-id", _h(rid)),
+            ("sw-message-type", b"MT9999"),
+            ("sw-format", _h(fmt)),
+            ("sw-reference-id", _h(message_id)),
+        ]
+        return Outgoing(self.topics.inbox(to), receipt, key, headers)
 
     def _event(
         self,

@@ -56,7 +56,7 @@ class Gateway:
     def start_router(self, transport: Transport | None = None) -> Router:
         """Start one router thread (a consumer-group member); several share the ingress partitions."""
         router = Router(
-            transport or self.transport, self.pipeline, self.topics, self.settings.gateway_group, self.metrics,
+            transport or self.transport, self.pipeline, self.topics, self.settings.router_group, self.metrics,
             self.settings.poll_max_records, self.ensure_topics,
         )  # fmt: skip
         t = threading.Thread(target=router.run, args=(self._stop,), name=f"router-{len(self.routers)}", daemon=True)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gateway.ledger import DeadLetter, Insert, MessageRecord, ReceiptRecord
+from swsim.sqlite import SqliteDb
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -83,35 +81,9 @@ def _dl(row: Any) -> DeadLetter:
     )
 
 
-class SqliteLedger:
+class SqliteLedger(SqliteDb):
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
-        self._depth = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """A transaction. Nested calls join the outer one (an error anywhere rolls back the whole of it)."""
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+        super().__init__(path, _SCHEMA)
 
     def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
         with self.transaction():
@@ -289,7 +261,3 @@ class SqliteLedger:
                 (after_seq, limit),
             ).fetchall()
         return iter([_msg(r) for r in rows])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

@@ -32,9 +32,16 @@ class Settings(BaseSettings):
     registry_file: Path | None = Field(default=None, description="JSON file adding or replacing parties.")
     operator_api_key: str | None = Field(default=None, description="Operator key; default derived from the seed.")
     signature_window_s: int = Field(default=300, ge=1)
-    gateway_group: str = "swsim-gateway"
+    gateway_group: str | None = Field(
+        default=None, description="Consumer group of the gateway routers; default <topic_prefix>-gateway."
+    )
     session_timeout_ms: int = Field(default=6000, ge=1000)
     poll_max_records: int = Field(default=500, ge=1)
+
+    @property
+    def router_group(self) -> str:
+        """One consumer group per deployment (topic prefix), so separate exchanges on one broker never mix."""
+        return self.gateway_group or f"{self.topic_prefix}-gateway"
 
     @property
     def ledger_file(self) -> Path:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,6 +45,12 @@ def broker_cmd(
     out.print("broker stopped")
 
 
+def _run_server(server: Any) -> None:
+    """Serve HTTP until SIGINT/SIGTERM; uvicorn re-raises Ctrl-C after its graceful shutdown: a normal stop."""
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
 def _serve(settings: Settings, routers: int) -> None:
     """Run a gateway (routers + HTTP) until SIGINT/SIGTERM."""
     import uvicorn
@@ -69,13 +76,11 @@ def _serve(settings: Settings, routers: int) -> None:
     )
     out.print(
         f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s) in group "
-        f"{settings.gateway_group}; ledger {settings.ledger_file}"
+        f"{settings.router_group}; ledger {settings.ledger_file}"
     )
     out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: for us that is a normal stop
+        _run_server(server)
     finally:
         gw.stop()
         for t in extra:
@@ -132,9 +137,7 @@ def up_cmd(
         uvicorn.Config(create_app(stack.gateway), host=s.http_host, port=s.http_port, log_level="warning")
     )
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown: for us that is a normal stop
+        _run_server(server)
     finally:
         stack.stop()
         out.print("gateway, nodes and broker stopped")

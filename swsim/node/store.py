@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from swsim.sqlite import SqliteDb
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (sender TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
@@ -40,34 +38,11 @@ class OutboxEntry:
     codes: list[str]
 
 
-class NodeStore:
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
-        self._depth = 0
+class NodeStore(SqliteDb):
+    """State changes and the outbox entries they cause commit together (``transaction()``), or not at all."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """State changes and the outbox entries they cause commit together (or not at all)."""
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, _SCHEMA)
 
     # -- idempotence
     def first_time(self, sender: str, message_id: str, at: str) -> bool:
@@ -158,10 +133,6 @@ class NodeStore:
         with self._lock:
             rows = self._db.execute("SELECT at, what, data FROM timeline ORDER BY seq").fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 def _entry(r: Any) -> OutboxEntry:
