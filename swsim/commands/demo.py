@@ -38,7 +38,8 @@ def demo_cmd(
         return
     name = scenario or DEFAULT
     if name not in SCENARIOS:
-        raise typer.BadParameter(f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}")
+        out.print(f"[red]unknown scenario {escape(name)!r}; choose one of: {', '.join(SCENARIOS)}[/red]")
+        raise typer.Exit(2)
     _play(name, speed, timeout)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas import codes as c
+from schemas.codec import decode, encode
 from schemas.envelope import Message
 from schemas.message_types import TYPE_INFO, MessageType
 from schemas.parts import DocumentRef, EquipmentId
@@ -26,7 +27,15 @@ from schemas.response import (
     ResponseError,
     ResponseType,
 )
-from schemas.risk import InspectionResultBody, InspectionResultMessage, RiskAlertBody, RiskAlertMessage, RiskTarget
+from schemas.risk import (
+    InspectionResultBody,
+    InspectionResultMessage,
+    RiskAlertBody,
+    RiskAlertMessage,
+    RiskTarget,
+    VerificationRequestBody,
+    VerificationRequestMessage,
+)
 from schemas.transit import (
     SealCheck,
     TransitArrivalBody,
@@ -36,11 +45,13 @@ from schemas.transit import (
     TransitWriteOffMessage,
 )
 from schemas.types import CST
-from swsim.customs.magic import effect_of
+from swsim.customs.magic import DELAY_HOURS, effect_of
 from swsim.customs.risk import assess
 from swsim.node.runtime import Context
 
 CUSTOMS_OFFICES = frozenset({"8000", "7900", "7200", "9402"})
+BORDER_EXITS = frozenset({"9402", "9403"})
+FOREIGN_CUSTOMS = {"PL": "PLCUS", "SG": "SGCUS"}
 
 
 @dataclass
@@ -57,6 +68,11 @@ class CustomsHandler:
             handler(m, ctx)
 
     def tick(self, ctx: Context) -> None:
+        for deferred in ctx.store.all("deferred"):
+            if not deferred.get("sent") and deferred["due"] <= ctx.now.timestamp():
+                message = decode(deferred["body"].encode())
+                ctx.send(message)
+                ctx.store.put("deferred", message.head.message_id, {**deferred, "sent": True})
         today = ctx.now.astimezone(CST).date().isoformat()  # deadlines are Beijing-time dates
         for t in ctx.store.all("transit"):
             if t["departure"] == self.office and t["status"] == "departed" and t["deadline"] < today:
@@ -65,6 +81,15 @@ class CustomsHandler:
                 ctx.note("transit_overdue", transit=t["id"], bill=t["bill"], deadline=t["deadline"])
 
     # ---------------------------------------------------------------- answers
+    def _send(self, ctx: Context, message: Message) -> None:
+        """Send now, or (magic DLY) keep the answer until DELAY_HOURS of simulated time have passed."""
+        if effect_of(message.head.correlation_id) == "delay":
+            due = (ctx.now + timedelta(hours=DELAY_HOURS)).timestamp()
+            ctx.store.put("deferred", message.head.message_id, {"due": due, "body": encode(message, "json").decode()})
+            ctx.note("deferred", id=message.head.message_id, due=due)
+            return
+        ctx.send(message)
+
     def _receipt(
         self,
         ctx: Context,
@@ -87,10 +112,11 @@ class CustomsHandler:
             ],
             error=[ResponseError(code=k, description=d[:512]) for k, d in errors],
         )
-        ctx.send(
+        self._send(
+            ctx,
             ReceiptMessage(
                 head=ctx.head(MessageType.MT9999, h.sender_id, h.correlation_id, h.message_id), response=body
-            )
+            ),
         )
 
     def _decision(
@@ -113,7 +139,7 @@ class CustomsHandler:
             reason=reason[:256],
             measure_code=measures or [],
         )
-        ctx.send(ClearanceMessage(head=ctx.head(MessageType.CD101, to, bill, cause), response=body))
+        self._send(ctx, ClearanceMessage(head=ctx.head(MessageType.CD101, to, bill, cause), response=body))
         ctx.store.put("decision", bill, {"bill": bill, "decision": decision.value, "reason": reason})
 
     def _filing_gate(self, ctx: Context, m: Message, bill: str | None) -> bool:
@@ -172,9 +198,16 @@ class CustomsHandler:
                     "containers": {e.equipment_identification.id: list(e.seal_id) for e in x.transport_equipment},
                     "parties": [x.consignor.id, x.consignee.id],
                     "filer": m.head.sender_id,
+                    "unloading": x.unloading_location.id.value,
                 },
             )
         self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Accepted by {self.name}")
+
+    def _on_loading(self, m: Message, ctx: Context) -> None:
+        for x in m.body.consignment:
+            bill = x.transport_contract_document.id
+            ctx.store.put("loading", bill, {"bill": bill, "office": self.office, "at": ctx.now.isoformat()})
+        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Loading recorded by {self.name}")
 
     def _on_tally(self, m: Message, ctx: Context) -> None:
         problems = []
@@ -201,6 +234,18 @@ class CustomsHandler:
         for x in m.body.consignment:
             bill = x.transport_contract_document.id
             ctx.store.put("arrival", bill, {"bill": bill, "office": self.office, "at": ctx.now.isoformat()})
+            waiting = ctx.store.get("awaiting-arrival", bill)
+            if waiting is not None and not waiting.get("released"):
+                self._release(
+                    ctx,
+                    waiting["declarant"],
+                    bill,
+                    waiting["cause"],
+                    waiting["number"],
+                    waiting["recognised"],
+                    " on arrival (运抵)",
+                )
+                ctx.store.put("awaiting-arrival", bill, {**waiting, "released": True})
             transit = _transit_for(ctx, bill, destination=self.office, status="expected")
             if transit is not None:
                 self._confirm_arrival(
@@ -252,7 +297,7 @@ class CustomsHandler:
         forward = TransitDeclarationMessage(
             head=ctx.head(MessageType.TT101, d.destination_office_id.value, bill, m.head.message_id), declaration=d
         )
-        ctx.send(forward)
+        self._send(ctx, forward)
         self._receipt(
             ctx,
             m,
@@ -283,10 +328,11 @@ class CustomsHandler:
             seal_check=checks,
             remark=None if intact else "Seal check failed",
         )
-        ctx.send(
+        self._send(
+            ctx,
             TransitArrivalMessage(
                 head=ctx.head(MessageType.TT102, t["departure"], t["bill"], m.head.message_id), declaration=body
-            )
+            ),
         )
 
     def _on_transit_arrival(self, m: Message, ctx: Context) -> None:
@@ -306,12 +352,117 @@ class CustomsHandler:
             result_code=result,
             remark=None if intact else "Seals broken at arrival",
         )
+        if intact and t["destination"] in BORDER_EXITS:
+            self._verify_abroad(ctx, t, m.head.message_id)
         for to in (t["destination"], t["declarant"]):
-            ctx.send(
+            self._send(
+                ctx,
                 TransitWriteOffMessage(
                     head=ctx.head(MessageType.TT103, to, t["bill"], m.head.message_id), declaration=body
-                )
+                ),
             )
+
+    def _verify_abroad(self, ctx: Context, t: dict[str, Any], cause: str) -> None:
+        """Joint verification (联网核查): ask the destination country's customs to confirm the consignment."""
+        manifest = ctx.store.get("manifest", t["bill"]) or {}
+        peer = FOREIGN_CUSTOMS.get(str(manifest.get("unloading", ""))[:2])
+        if peer is None:
+            return
+        vid = f"JV{self.office}{ctx.store.next_number('verification'):09d}"
+        body = VerificationRequestBody(
+            verification_id=vid,
+            requesting_office_id=c.CustomsOffice(self.office),
+            transport_contract_document=DocumentRef(id=t["bill"]),
+            declared_gross_mass_measure=Decimal(t["mass"]),
+            question=f"Confirm arrival of {t['bill']} (exited via {t['destination']})",
+        )
+        ctx.store.put("verification", t["bill"], {"id": vid, "bill": t["bill"], "peer": peer, "result": None})
+        self._send(
+            ctx, VerificationRequestMessage(head=ctx.head(MessageType.JV101, peer, t["bill"], cause), declaration=body)
+        )
+
+    def _on_verification_response(self, m: Message, ctx: Context) -> None:
+        bill = m.head.correlation_id or ""
+        doc = ctx.store.get("verification", bill)
+        if doc is not None:
+            ctx.store.put("verification", bill, {**doc, "result": m.body.result_code.value})
+
+    # ---------------------------------------------------------------- multimodal waybill (一单制)
+    def _on_waybill(self, m: Message, ctx: Context) -> None:
+        w = m.body
+        title = w.title
+        ctx.store.put(
+            "waybill",
+            w.waybill_id,
+            {
+                "id": w.waybill_id,
+                "direct_option": w.direct_option_code.value if w.direct_option_code else None,
+                "legs": [
+                    {
+                        "seq": leg.sequence_numeric,
+                        "mode": leg.mode_code.value,
+                        "from": leg.departure_location_id.value,
+                        "to": leg.arrival_location_id.value,
+                        "status": leg.status_code.value,
+                    }
+                    for leg in w.leg
+                ],
+                "holder": title.holder.id if title else None,
+                "title_status": title.status_code.value if title else None,
+            },
+        )
+        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Waybill {w.waybill_id} recorded")
+
+    def _on_waybill_status(self, m: Message, ctx: Context) -> None:
+        e = m.body
+        w = ctx.store.get("waybill", e.waybill_id)
+        if w is None:
+            self._receipt(
+                ctx,
+                m,
+                c.ResponseStatus.REJECTED,
+                c.ReceiptCode.REJECTED_INVALID,
+                "Unknown waybill",
+                [("UNKNOWN_WAYBILL", f"no waybill {e.waybill_id} at {self.office}")],
+            )
+            return
+        legs = [leg for leg in w["legs"] if leg["seq"] == e.leg_sequence_numeric]
+        if not legs:
+            self._receipt(
+                ctx,
+                m,
+                c.ResponseStatus.REJECTED,
+                c.ReceiptCode.REJECTED_INVALID,
+                "Unknown leg",
+                [("UNKNOWN_LEG", f"waybill {e.waybill_id} has no leg {e.leg_sequence_numeric}")],
+            )
+            return
+        legs[0]["status"] = e.status_code.value
+        if e.endorsement is not None:
+            en = e.endorsement
+            if w["title_status"] == c.TitleStatus.PLEDGED.value or en.from_party.id != w["holder"]:
+                why = "the title is pledged to a bank" if w["title_status"] == "PLG" else "only the holder may endorse"
+                # the whole event is refused: nothing of it is recorded
+                self._receipt(
+                    ctx,
+                    m,
+                    c.ResponseStatus.REJECTED,
+                    c.ReceiptCode.REJECTED_INVALID,
+                    "Endorsement refused",
+                    [("ENDORSEMENT_REFUSED", f"{e.waybill_id}: {why}")],
+                )
+                return
+            w["holder"] = en.to_party.id
+        if e.title_status_code is not None:
+            w["title_status"] = e.title_status_code.value
+        ctx.store.put("waybill", e.waybill_id, w)
+        self._receipt(
+            ctx,
+            m,
+            c.ResponseStatus.ACCEPTED,
+            c.ReceiptCode.ACCEPTED,
+            f"Leg {e.leg_sequence_numeric}: {e.status_code.name}",
+        )
 
     def _on_transit_writeoff(self, m: Message, ctx: Context) -> None:
         d = m.body
@@ -328,14 +479,15 @@ class CustomsHandler:
             return
         transit = _transit_for(ctx, bill, destination=self.office, status=None)
         manifest = ctx.store.get("manifest", bill)
-        if manifest is None and transit is None:
+        waybill = ctx.store.get("waybill", bill) or {}  # a multimodal waybill is itself the transport contract
+        if manifest is None and transit is None and not waybill:
             self._receipt(
                 ctx,
                 m,
                 c.ResponseStatus.HELD,
                 c.ReceiptCode.MANUAL_REVIEW,
                 "No matching manifest",
-                [("NO_MANIFEST", f"no manifest or through-transport for {bill} at {self.office}")],
+                [("NO_MANIFEST", f"no manifest, waybill or through-transport for {bill} at {self.office}")],
             )
             return
         if transit is not None and transit["status"] in ("seal-broken", "discrepancy"):
@@ -387,10 +539,47 @@ class CustomsHandler:
                 [c.RiskMeasure.PHYSICAL_INSPECTION],
             )
             self._inspect(ctx, bill, m.head.message_id)
-        reason = "Released" + (f" (inspection by {recognised['office']} recognised)" if recognised else "")
-        self._decision(
-            ctx, m.head.sender_id, bill, c.ClearanceDecision.RELEASED, reason, m.head.message_id, d.declaration_number
+        direct = waybill.get("direct_option") in (
+            c.DirectOption.DIRECT_LOADING.value,
+            c.DirectOption.SHIP_SIDE_PICKUP.value,
         )
+        if d.import_export_code == c.ImportExport.EXPORT and ctx.store.get("arrival", bill) is None and not direct:
+            # export goods are released once they have arrived at the supervised place (运抵)
+            ctx.store.put(
+                "awaiting-arrival",
+                bill,
+                {
+                    "bill": bill,
+                    "declarant": m.head.sender_id,
+                    "cause": m.head.message_id,
+                    "number": d.declaration_number,
+                    "recognised": recognised["office"] if recognised else None,
+                },
+            )
+            self._receipt(
+                ctx,
+                m,
+                c.ResponseStatus.ACCEPTED,
+                c.ReceiptCode.ACCEPTED,
+                "Declaration accepted; release on arrival of the goods (运抵)",
+            )
+            return
+        note = " (抵港直装/船边直提: release before arrival)" if direct else ""
+        self._release(
+            ctx,
+            m.head.sender_id,
+            bill,
+            m.head.message_id,
+            d.declaration_number,
+            recognised["office"] if recognised else None,
+            note,
+        )
+
+    def _release(
+        self, ctx: Context, to: str, bill: str, cause: str, number: str | None, recognised: str | None, note: str = ""
+    ) -> None:
+        reason = "Released" + (f" (inspection by {recognised} recognised)" if recognised else "") + note
+        self._decision(ctx, to, bill, c.ClearanceDecision.RELEASED, reason, cause, number)
 
     def _alert(self, ctx: Context, bill: str, d: Any, reasons: str, cause: str) -> None:
         alert_id = f"RA{self.office}{ctx.store.next_number('alert'):09d}"
@@ -411,10 +600,11 @@ class CustomsHandler:
         )
         self._store_alert(ctx, body)
         # the gateway broadcasts risk alerts to every other customs office, whatever the receiver says
-        ctx.send(
+        self._send(
+            ctx,
             RiskAlertMessage(
                 head=ctx.head(MessageType.RA101, self.peers[0] if self.peers else "8000", bill, cause), declaration=body
-            )
+            ),
         )
 
     def _inspect(self, ctx: Context, bill: str, cause: str) -> None:
@@ -429,7 +619,9 @@ class CustomsHandler:
         )
         ctx.store.put("inspection", bill, {"bill": bill, "outcome": "C", "office": self.office})
         for peer in self.peers:
-            ctx.send(InspectionResultMessage(head=ctx.head(MessageType.RA102, peer, bill, cause), declaration=body))
+            self._send(
+                ctx, InspectionResultMessage(head=ctx.head(MessageType.RA102, peer, bill, cause), declaration=body)
+            )
 
     def _on_risk_alert(self, m: Message, ctx: Context) -> None:
         self._store_alert(ctx, m.body)

@@ -25,7 +25,11 @@ MAGIC: tuple[Magic, ...] = (
     ),
     Magic("SEAL", "seal", "Seals are found broken at arrival: the transit is written off with a discrepancy."),
     Magic("LATE", "late", "The goods never arrive: the through-transport passes its deadline and is flagged overdue."),
+    Magic("DLY", "delay", "Customs answers (receipts, decisions) are withheld until 2 simulated hours have passed."),
 )
+
+
+DELAY_HOURS = 2
 
 
 def effect_of(document_id: str | None) -> str | None:

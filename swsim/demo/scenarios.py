@@ -58,22 +58,30 @@ def manifest(ctx: Context, mt: MessageType, office: str, bill: str, unloading: c
 def declaration(ctx: Context, office: str, bill: str, importing: bool) -> Message:
     s = all_samples()[MessageType.DC101]
     number = f"{office}{ctx.now:%Y}{'1' if importing else '0'}{int(time.time_ns()) % 10**9:09d}"
-    body = s.body.model_copy(update={
-        "declaration_number": number, "declaration_office_id": c.CustomsOffice(office),
-        "import_export_code": c.ImportExport.IMPORT if importing else c.ImportExport.EXPORT,
-        "transport_contract_document": DocumentRef(id=bill),
-    })  # fmt: skip
+    body = s.body.model_copy(
+        update={
+            "declaration_number": number,
+            "declaration_office_id": c.CustomsOffice(office),
+            "import_export_code": c.ImportExport.IMPORT if importing else c.ImportExport.EXPORT,
+            "transport_contract_document": DocumentRef(id=bill),
+        }
+    )
     return type(s)(head=ctx.head(MessageType.DC101, office, bill), declaration=body)  # type: ignore[call-arg]
 
 
 def transit(ctx: Context, departure: str, destination: str, bill: str, days: int = 14) -> Message:
     s = all_samples()[MessageType.TT101]
-    body = s.body.model_copy(update={
-        "transit_id": f"TT{departure}{_stamp()}", "departure_office_id": c.CustomsOffice(departure),
-        "destination_office_id": c.CustomsOffice(destination), "transport_contract_document": DocumentRef(id=bill),
-        "departure_date_time": ctx.now, "arrival_deadline_date": (ctx.now + timedelta(days=days)).date(),
-        "total_gross_mass_measure": Decimal("2450.5"),
-    })  # fmt: skip
+    body = s.body.model_copy(
+        update={
+            "transit_id": f"TT{departure}{_stamp()}",
+            "departure_office_id": c.CustomsOffice(departure),
+            "destination_office_id": c.CustomsOffice(destination),
+            "transport_contract_document": DocumentRef(id=bill),
+            "departure_date_time": ctx.now,
+            "arrival_deadline_date": (ctx.now + timedelta(days=days)).date(),
+            "total_gross_mass_measure": Decimal("2450.5"),
+        }
+    )
     return type(s)(head=ctx.head(MessageType.TT101, departure, bill), declaration=body)  # type: ignore[call-arg]
 
 
@@ -109,8 +117,10 @@ def import_transit(d: Driver, bill_prefix: str = "SWQZ") -> Outcome:
 
 
 def _transit_id(d: Driver, office: str, bill: str) -> str:
-    found: str = d.wait(f"transit for {bill} at {office}", lambda: next(
-        (t["id"] for t in d.stack.nodes[office].store.all("transit") if t["bill"] == bill), None))  # fmt: skip
+    found: str = d.wait(
+        f"transit for {bill} at {office}",
+        lambda: next((t["id"] for t in d.stack.nodes[office].store.all("transit") if t["bill"] == bill), None),
+    )
     return found
 
 
@@ -139,6 +149,105 @@ def risk_alert(d: Driver) -> Outcome:
     return Outcome(ok, f"held at 8000 and, by the shared alert, at 7900: {second['summary']}", bill)
 
 
+def export_rail(d: Driver) -> Outcome:
+    """China-Europe Railway Express export Chengdu -> Malaszewicze: released on arrival at the railway port (运抵),
+    through-transport to the Alashankou border exit, write-off, and joint verification with Polish customs."""
+    carrier, exporter = _party(d, Role.CARRIER), _party(d, Role.TRADER, 0)
+    bill = f"SWCE{_stamp()}"
+    d.say(f"1. Carrier files the rail pre-manifest (MT2301) for {bill} at Chengdu 7900 (to Malaszewicze)")
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "7900", bill, c.Locode.PLMAA))
+    d.say(f"   7900 answers: {d.received(carrier, '7900', 'MT9999', bill, m)['summary']}")
+    d.say("2. Exporter declares the goods for export (DC101)")
+    m = d.send(exporter, lambda ctx: declaration(ctx, "7900", bill, importing=False))
+    d.say(f"   7900 answers: {d.received(exporter, '7900', 'MT9999', bill, m)['summary']}")
+    d.say("3. The container arrives at the Chengdu international railway port (MT3301, 运抵)")
+    d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT3301, "7900", bill, c.Locode.CNCTU))
+    released = d.received(exporter, "7900", "CD101", bill)
+    d.say(f"   7900 answers: {released['summary']}")
+    d.say("4. Exporter declares through-transport 7900 -> Alashankou 9402 (border exit), sealed (TT101)")
+    m = d.send(exporter, lambda ctx: transit(ctx, "7900", "9402", bill, days=10))
+    d.say(f"   7900 answers: {d.received(exporter, '7900', 'MT9999', bill, m)['summary']}")
+    d.advance(timedelta(days=3), "the train crosses China to Alashankou")
+    d.say("5. The train reaches the border: arrival report at Alashankou (MT3301); seals checked")
+    d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT3301, "9402", bill, c.Locode.CNAKL))
+    w = d.received(exporter, "7900", "TT103", bill)
+    d.say(f"   9402 confirmed exit (TT102); 7900 {w['summary']} (TT103)")
+    v = d.doc("7900", "verification", bill, lambda x: x["result"] is not None)
+    d.say(f"6. 7900 asked Polish customs for joint verification (联网核查): {v['result']}")
+    ok = (
+        released["summary"].startswith("decision RELEASED")
+        and w["summary"].endswith("CLOSED")
+        and v["result"] == "MATCH"
+    )
+    return Outcome(ok, f"released on arrival, exit written off, Polish customs: {v['result']}", bill)
+
+
+def waybill(ctx: Context, office: str, waybill_id: str) -> Message:
+    s = all_samples()[MessageType.WB101]
+    body = s.body.model_copy(update={"waybill_id": waybill_id, "issue_date_time": ctx.now})
+    return type(s)(head=ctx.head(MessageType.WB101, office, waybill_id), declaration=body)  # type: ignore[call-arg]
+
+
+def leg_event(
+    ctx: Context, office: str, waybill_id: str, seq: int, status: c.LegStatus, where: c.Locode, endorse: bool = False
+) -> Message:
+    s = all_samples()[MessageType.WB102]
+    wb = all_samples()[MessageType.WB101].body
+    update: dict[str, object] = {
+        "waybill_id": waybill_id,
+        "leg_sequence_numeric": seq,
+        "status_code": status,
+        "event_date_time": ctx.now,
+        "location_id": where,
+    }
+    if seq != 1:
+        update["hand_over"] = None
+    if endorse:  # the holder (the buyer) tries to pass the title on
+        update["endorsement"] = wb.title.endorsement[0].model_copy(
+            update={
+                "sequence_numeric": 2,
+                "from_party": wb.title.holder,
+                "to_party": wb.shipper,
+                "endorsement_date_time": ctx.now,
+            }
+        )
+    body = s.body.model_copy(update=update)
+    return type(s)(head=ctx.head(MessageType.WB102, office, waybill_id), declaration=body)  # type: ignore[call-arg]
+
+
+def multimodal(d: Driver) -> Outcome:
+    """One document (一单制): rail Chengdu -> Chongqing, hand-over to a Yangtze barge at Guoyuan, water to Shanghai;
+    the waybill is a document of title pledged to a bank, and it carries 抵港直装 (release before arrival)."""
+    shipper, rail, barge = _party(d, Role.TRADER, 1), _party(d, Role.CARRIER, 0), _party(d, Role.CARRIER, 1)
+    wid = f"SWMW{_stamp()}"
+    d.say(f"1. The multimodal waybill {wid} (rail + Yangtze water, title pledged, 抵港直装) is filed at 8000 (WB101)")
+    m = d.send(shipper, lambda ctx: waybill(ctx, "8000", wid))
+    d.say(f"   8000 answers: {d.received(shipper, '8000', 'MT9999', wid, m)['summary']}")
+    d.say("2. Export declaration (DC101): direct loading lets release precede arrival")
+    m = d.send(shipper, lambda ctx: declaration(ctx, "8000", wid, importing=False))
+    released = d.received(shipper, "8000", "CD101", wid)
+    d.say(f"   8000 answers: {released['summary']}")
+    d.say("3. Leg 1 (rail Chengdu -> Chongqing) hands over to the barge at Chongqing (WB102)")
+    m = d.send(rail, lambda ctx: leg_event(ctx, "8000", wid, 1, c.LegStatus.HANDED_OVER, c.Locode.CNCKG))
+    d.say(f"   8000 answers: {d.received(rail, '8000', 'MT9999', wid, m)['summary']}")
+    d.advance(timedelta(days=6), "down the Yangtze from Guoyuan to Shanghai")
+    d.say("4. Leg 2 (water) arrives at Shanghai (WB102)")
+    m = d.send(barge, lambda ctx: leg_event(ctx, "8000", wid, 2, c.LegStatus.ARRIVED, c.Locode.CNSHA))
+    d.say(f"   8000 answers: {d.received(barge, '8000', 'MT9999', wid, m)['summary']}")
+    d.say("5. The holder tries to endorse the title, which is pledged to a bank, to another party (WB102)")
+    m = d.send(barge, lambda ctx: leg_event(ctx, "8000", wid, 2, c.LegStatus.ARRIVED, c.Locode.CNSHA, endorse=True))
+    refused = d.received(barge, "8000", "MT9999", wid, m)
+    d.say(f"   8000 answers: {refused['summary']}")
+    w = d.stack.nodes["8000"].store.get("waybill", wid) or {}
+    legs = [leg["status"] for leg in w.get("legs", [])]
+    ok = (
+        released["summary"].startswith("decision RELEASED")
+        and legs == ["HND", "ARR"]
+        and refused["summary"].startswith("19010")
+    )
+    return Outcome(ok, f"released before arrival; legs {legs}; endorsement of the pledged title refused", wid)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -147,6 +256,18 @@ SCENARIOS: dict[str, Scenario] = {
             "Import Qinzhou -> Chongqing through-transport (陆海新通道, 转关)",
             "transit written off at 7200 and goods released at 8000",
             import_transit,
+        ),
+        Scenario(
+            "export-rail",
+            "China-Europe rail export Chengdu -> Malaszewicze (中欧班列)",
+            "released on arrival, exit written off, joint verification MATCH",
+            export_rail,
+        ),
+        Scenario(
+            "multimodal",
+            "Multimodal one-document waybill, rail + Yangtze water (多式联运一单制)",
+            "released before arrival (抵港直装), legs tracked, pledged title not endorsable",
+            multimodal,
         ),
         Scenario(
             "risk-alert",

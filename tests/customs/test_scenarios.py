@@ -65,6 +65,7 @@ def test_magic_inspect_then_release_and_mutual_recognition(driver: Driver) -> No
     m = driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT2301, "7900", bill, c.Locode.PLMAA))
     driver.received(CARRIER, "7900", "MT9999", bill, m)
     driver.send(TRADER, lambda ctx: declaration(ctx, "7900", bill, importing=False))
+    driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT3301, "7900", bill, c.Locode.CNCTU))  # 运抵
     decisions = driver.wait("two decisions", lambda: [
         r for r in driver.stack.nodes[TRADER].store.all("received") if r["type"] == "CD101" and r["ref"] == bill
     ] if len([r for r in driver.stack.nodes[TRADER].store.all("received")
@@ -98,7 +99,7 @@ def test_magic_late_transit_becomes_overdue_on_simulated_time(driver: Driver) ->
 
 
 def test_every_magic_value_is_covered() -> None:
-    tested = {"REJ", "HOLD", "INSP", "SEAL", "LATE", "RISK"}  # RISK: the risk-alert scenario
+    tested = {"REJ", "HOLD", "INSP", "SEAL", "LATE", "DLY", "RISK"}  # RISK: the risk-alert scenario
     assert {m.prefix for m in MAGIC} == tested
 
 
@@ -132,3 +133,18 @@ def test_risk_hit_from_tax_abnormal_list(driver: Driver) -> None:
     hits = assess(store, driver.stack.clock.now(), bill="X1", hs_codes=[], parties=["USCI+" + exporter_uscc],
                   origins=[], declared_mass=None)  # fmt: skip
     assert [h.rule for h in hits] == ["tax-abnormal"]
+
+
+def test_magic_delay_withholds_answers_until_simulated_time_passes(driver: Driver) -> None:
+    bill = _bill("DLY")
+    m = driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT2301, "7900", bill, c.Locode.PLMAA))
+    driver.doc("7900", "manifest", bill, lambda _d: True)  # handled, but the answer is withheld
+    assert not [r for r in driver.stack.nodes[CARRIER].store.all("received") if r["ref"] == bill]
+    driver.advance(timedelta(hours=2, minutes=1), "customs takes its time")
+    assert driver.received(CARRIER, "7900", "MT9999", bill, m)["summary"].startswith("19000")
+
+
+def test_loading_list_is_receipted(driver: Driver) -> None:
+    bill = _bill("SWLD")
+    m = driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT4301, "7900", bill, c.Locode.PLMAA))
+    assert driver.received(CARRIER, "7900", "MT9999", bill, m)["summary"].startswith("19000")
