@@ -74,6 +74,14 @@ def test_magic_inspect_then_release_and_mutual_recognition(driver: Driver) -> No
     # Chongqing recognises Chengdu's inspection: no second inspection there
     rec = driver.doc("8000", "inspection", bill, lambda d: d["outcome"] == "C")
     assert rec["office"] == "7900"
+    m = driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT1101, "8000", bill, c.Locode.CNCKG))
+    driver.received(CARRIER, "8000", "MT9999", bill, m)
+    driver.send(TRADER, lambda ctx: declaration(ctx, "8000", bill, importing=True))
+    at_cq = driver.received(TRADER, "8000", "CD101", bill)
+    assert at_cq["summary"] == "decision RELEASED (Released (inspection by 7900 recognised))"
+    examinations = [r for r in driver.stack.nodes[TRADER].store.all("received")
+                    if r["sender"] == "8000" and r["type"] == "CD101" and "EXAMINATION" in r["summary"]]  # fmt: skip
+    assert examinations == []
 
 
 def test_magic_seal_broken_gives_discrepancy_and_hold(driver: Driver) -> None:
