@@ -119,6 +119,14 @@ class CustomsHandler:
             ),
         )
 
+    def _refuse(self, ctx: Context, m: Message, title: str, code: str, detail: str) -> None:
+        """Reject the filing (MT9999 status 03, 19010) with one stated reason."""
+        self._receipt(ctx, m, c.ResponseStatus.REJECTED, c.ReceiptCode.REJECTED_INVALID, title, [(code, detail)])
+
+    def _ok(self, ctx: Context, m: Message, text: str) -> None:
+        """Accept the filing (MT9999 status 01, 19000)."""
+        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, text)
+
     def _decision(
         self,
         ctx: Context,
@@ -146,14 +154,7 @@ class CustomsHandler:
         """Magic REJ / HOLD: answer and stop (False); otherwise go on (True)."""
         effect = effect_of(bill)
         if effect == "reject":
-            self._receipt(
-                ctx,
-                m,
-                c.ResponseStatus.REJECTED,
-                c.ReceiptCode.REJECTED_INVALID,
-                f"Rejected by {self.name}",
-                [("CUSTOMS_REJECTED", f"{bill}: rejected (magic prefix REJ)")],
-            )
+            self._refuse(ctx, m, f"Rejected by {self.name}", "CUSTOMS_REJECTED", f"{bill}: rejected (magic prefix REJ)")
             return False
         if effect == "hold":
             self._receipt(
@@ -201,13 +202,13 @@ class CustomsHandler:
                     "unloading": x.unloading_location.id.value,
                 },
             )
-        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Accepted by {self.name}")
+        self._ok(ctx, m, f"Accepted by {self.name}")
 
     def _on_loading(self, m: Message, ctx: Context) -> None:
         for x in m.body.consignment:
             bill = x.transport_contract_document.id
             ctx.store.put("loading", bill, {"bill": bill, "office": self.office, "at": ctx.now.isoformat()})
-        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Loading recorded by {self.name}")
+        self._ok(ctx, m, f"Loading recorded by {self.name}")
 
     def _on_tally(self, m: Message, ctx: Context) -> None:
         problems = []
@@ -228,7 +229,7 @@ class CustomsHandler:
         if problems:
             self._receipt(ctx, m, c.ResponseStatus.HELD, c.ReceiptCode.MANUAL_REVIEW, "Tally differs", problems)
         else:
-            self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, "Tally matches the manifest")
+            self._ok(ctx, m, "Tally matches the manifest")
 
     def _on_arrival(self, m: Message, ctx: Context) -> None:
         for x in m.body.consignment:
@@ -251,7 +252,7 @@ class CustomsHandler:
                 self._confirm_arrival(
                     ctx, m, transit, {e.equipment_identification.id: list(e.seal_id) for e in x.transport_equipment}
                 )
-        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Arrival recorded by {self.name}")
+        self._ok(ctx, m, f"Arrival recorded by {self.name}")
 
     # ---------------------------------------------------------------- through-transport
     def _on_transit_declaration(self, m: Message, ctx: Context) -> None:
@@ -274,35 +275,21 @@ class CustomsHandler:
         if not self._filing_gate(ctx, m, bill):
             return
         if d.departure_office_id.value != self.office:
-            self._receipt(
-                ctx,
-                m,
-                c.ResponseStatus.REJECTED,
-                c.ReceiptCode.REJECTED_INVALID,
-                "Wrong office",
-                [("WRONG_OFFICE", f"declare at the departure office {d.departure_office_id.value}")],
+            self._refuse(
+                ctx, m, "Wrong office", "WRONG_OFFICE", f"declare at the departure office {d.departure_office_id.value}"
             )
             return
         if ctx.store.get("manifest", bill) is None:
-            self._receipt(
-                ctx,
-                m,
-                c.ResponseStatus.REJECTED,
-                c.ReceiptCode.REJECTED_INVALID,
-                "No manifest",
-                [("NO_MANIFEST", f"no accepted manifest for {bill} at {self.office}")],
-            )
+            self._refuse(ctx, m, "No manifest", "NO_MANIFEST", f"no accepted manifest for {bill} at {self.office}")
             return
         ctx.store.put("transit", d.transit_id, {**doc, "status": "departed"})
         forward = TransitDeclarationMessage(
             head=ctx.head(MessageType.TT101, d.destination_office_id.value, bill, m.head.message_id), declaration=d
         )
         self._send(ctx, forward)
-        self._receipt(
+        self._ok(
             ctx,
             m,
-            c.ResponseStatus.ACCEPTED,
-            c.ReceiptCode.ACCEPTED,
             f"Through-transport {d.transit_id} accepted; deadline {d.arrival_deadline_date}",
         )
 
@@ -411,30 +398,18 @@ class CustomsHandler:
                 "title_status": title.status_code.value if title else None,
             },
         )
-        self._receipt(ctx, m, c.ResponseStatus.ACCEPTED, c.ReceiptCode.ACCEPTED, f"Waybill {w.waybill_id} recorded")
+        self._ok(ctx, m, f"Waybill {w.waybill_id} recorded")
 
     def _on_waybill_status(self, m: Message, ctx: Context) -> None:
         e = m.body
         w = ctx.store.get("waybill", e.waybill_id)
         if w is None:
-            self._receipt(
-                ctx,
-                m,
-                c.ResponseStatus.REJECTED,
-                c.ReceiptCode.REJECTED_INVALID,
-                "Unknown waybill",
-                [("UNKNOWN_WAYBILL", f"no waybill {e.waybill_id} at {self.office}")],
-            )
+            self._refuse(ctx, m, "Unknown waybill", "UNKNOWN_WAYBILL", f"no waybill {e.waybill_id} at {self.office}")
             return
         legs = [leg for leg in w["legs"] if leg["seq"] == e.leg_sequence_numeric]
         if not legs:
-            self._receipt(
-                ctx,
-                m,
-                c.ResponseStatus.REJECTED,
-                c.ReceiptCode.REJECTED_INVALID,
-                "Unknown leg",
-                [("UNKNOWN_LEG", f"waybill {e.waybill_id} has no leg {e.leg_sequence_numeric}")],
+            self._refuse(
+                ctx, m, "Unknown leg", "UNKNOWN_LEG", f"waybill {e.waybill_id} has no leg {e.leg_sequence_numeric}"
             )
             return
         legs[0]["status"] = e.status_code.value
@@ -443,24 +418,15 @@ class CustomsHandler:
             if w["title_status"] == c.TitleStatus.PLEDGED.value or en.from_party.id != w["holder"]:
                 why = "the title is pledged to a bank" if w["title_status"] == "PLG" else "only the holder may endorse"
                 # the whole event is refused: nothing of it is recorded
-                self._receipt(
-                    ctx,
-                    m,
-                    c.ResponseStatus.REJECTED,
-                    c.ReceiptCode.REJECTED_INVALID,
-                    "Endorsement refused",
-                    [("ENDORSEMENT_REFUSED", f"{e.waybill_id}: {why}")],
-                )
+                self._refuse(ctx, m, "Endorsement refused", "ENDORSEMENT_REFUSED", f"{e.waybill_id}: {why}")
                 return
             w["holder"] = en.to_party.id
         if e.title_status_code is not None:
             w["title_status"] = e.title_status_code.value
         ctx.store.put("waybill", e.waybill_id, w)
-        self._receipt(
+        self._ok(
             ctx,
             m,
-            c.ResponseStatus.ACCEPTED,
-            c.ReceiptCode.ACCEPTED,
             f"Leg {e.leg_sequence_numeric}: {e.status_code.name}",
         )
 
@@ -556,11 +522,9 @@ class CustomsHandler:
                     "recognised": recognised["office"] if recognised else None,
                 },
             )
-            self._receipt(
+            self._ok(
                 ctx,
                 m,
-                c.ResponseStatus.ACCEPTED,
-                c.ReceiptCode.ACCEPTED,
                 "Declaration accepted; release on arrival of the goods (运抵)",
             )
             return
