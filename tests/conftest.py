@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from swsim.broker import EmbeddedBroker
+
 # CI runs are reproducible (the same examples every time); local runs stay random and keep hunting for new cases
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
-
-from swsim.broker import EmbeddedBroker
 
 
 @pytest.fixture(scope="session")
