@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
         default=None, description="HOST:PORT of an external Kafka; unset = start the embedded broker."
     )
     topic_prefix: str = Field(default="sw", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
+    kafka_producer: Literal["kafka-python", "confluent"] = Field(
+        default="kafka-python", description="Producer client: kafka-python, or librdkafka via confluent-kafka."
+    )
     ingress_partitions: int = Field(default=6, ge=1, le=128)
     replication_factor: int = Field(default=1, ge=1, le=5)
     data_dir: Path = Field(default=Path(".swsim"), description="Where ledgers and node stores live.")

@@ -50,7 +50,9 @@ class Stack:
             broker = EmbeddedBroker().start()
             settings = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
         assert settings.kafka_bootstrap is not None
-        gw = build_gateway(settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway"))
+        gw = build_gateway(
+            settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway", producer=settings.kafka_producer)
+        )
         gw.ensure_topics()
         stack = cls(settings, clock or SimClock(), gw, broker)
         router_transport = stack._transport("swsim-router")
@@ -63,14 +65,27 @@ class Stack:
 
     def _transport(self, client_id: str) -> KafkaTransport:
         assert self.settings.kafka_bootstrap is not None
-        t = KafkaTransport(self.settings.kafka_bootstrap, client_id, self.settings.session_timeout_ms)
+        t = KafkaTransport(
+            self.settings.kafka_bootstrap,
+            client_id,
+            self.settings.session_timeout_ms,
+            producer=self.settings.kafka_producer,
+        )
         self.transports.append(t)
         return t
 
     def add_node(self, party_id: str, handler: Handler, resend_after_s: float = 5.0) -> Node:
         store = NodeStore(self.settings.data_dir / "nodes" / f"{party_id}.db")
-        node = Node(party_id, private_key(self.settings.network_seed, party_id), self._transport(f"node-{party_id}"),
-                    self.gateway.topics, store, handler, self.clock, resend_after_s)  # fmt: skip
+        node = Node(
+            party_id,
+            private_key(self.settings.network_seed, party_id),
+            self._transport(f"node-{party_id}"),
+            self.gateway.topics,
+            store,
+            handler,
+            self.clock,
+            resend_after_s,
+        )
         self.nodes[party_id] = node.start()
         return node
 

@@ -65,8 +65,13 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         t.send(src, value, None, headers)
     t.flush()
     t.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id="bench-pt-" + tag, enable_auto_commit=False,
-                             auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20)  # fmt: skip
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id="bench-pt-" + tag,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 << 20,
+    )
     _wait(lambda: bool(consumer.partitions_for_topic(src)), 15, "topic metadata")
     consumer.assign([TopicPartition(src, p) for p in sorted(consumer.partitions_for_topic(src) or [])])
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
@@ -92,12 +97,19 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         consumer.close()
 
 
-def router_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, bytes]]]], seed: str, tmp: Path) -> float:
+def router_rate(
+    bootstrap: str, records: list[tuple[bytes, list[tuple[str, bytes]]]], seed: str, tmp: Path, producer: str
+) -> float:
     """The gateway router on the same records: decode, validate, authenticate, authorize, de-duplicate, ledger,
     route, receipt, event; flush, then commit."""
-    settings = Settings(kafka_bootstrap=bootstrap, topic_prefix="bench" + uuid.uuid4().hex[:8], data_dir=tmp,
-                        network_seed=seed, gateway_group="bench-gw-" + uuid.uuid4().hex[:6])  # fmt: skip
-    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw"))
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        topic_prefix="bench" + uuid.uuid4().hex[:8],
+        data_dir=tmp,
+        network_seed=seed,
+        gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
+    )
+    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw", producer=producer))
     gw.ensure_topics()
     t = KafkaTransport(bootstrap, "bench-load")
     for value, headers in records:
@@ -155,8 +167,9 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
     intended: dict[bytes, float] = {}
     arrived: dict[bytes, float] = {}
     stop = threading.Event()
-    consumer = KafkaTransport(bootstrap, "bench-e2e-in").consumer([topics.inbox(sender)], "e2e-" + uuid.uuid4().hex,
-                                                                  from_beginning=False, assign=True)  # fmt: skip
+    consumer = KafkaTransport(bootstrap, "bench-e2e-in").consumer(
+        [topics.inbox(sender)], "e2e-" + uuid.uuid4().hex, from_beginning=False, assign=True
+    )
 
     def collect() -> None:
         while not stop.is_set():
@@ -207,7 +220,7 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
     }
 
 
-def run(quick: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+def run(quick: bool = False, progress: Progress | None = None, producer: str = "kafka-python") -> dict[str, Any]:
     say = progress or (lambda _s: None)
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
@@ -222,12 +235,25 @@ def run(quick: bool = False, progress: Progress | None = None) -> dict[str, Any]
         say(f"pass-through baseline: {n} records")
         passthrough = passthrough_rate(broker.bootstrap, records, 6)
         say(f"router: {n} records")
-        router = router_rate(broker.bootstrap, records, seed, tmp / "router")
+        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer)
         prefix = "benchh" + uuid.uuid4().hex[:6]
         gw_port, bare_port = free_port(), free_port()
-        env = {"SWSIM_TOPIC_PREFIX": prefix, "SWSIM_NETWORK_SEED": seed, "SWSIM_DATA_DIR": str(tmp / "http")}
-        gateway_args = [sys.executable, "-m", "swsim", "gateway", "--bootstrap", broker.bootstrap,
-                        "--http-port", str(gw_port)]  # fmt: skip
+        env = {
+            "SWSIM_TOPIC_PREFIX": prefix,
+            "SWSIM_NETWORK_SEED": seed,
+            "SWSIM_DATA_DIR": str(tmp / "http"),
+            "SWSIM_KAFKA_PRODUCER": producer,
+        }
+        gateway_args = [
+            sys.executable,
+            "-m",
+            "swsim",
+            "gateway",
+            "--bootstrap",
+            broker.bootstrap,
+            "--http-port",
+            str(gw_port),
+        ]
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = 16
         with _process(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
@@ -243,8 +269,9 @@ def run(quick: bool = False, progress: Progress | None = None) -> dict[str, Any]
         bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
         with _process(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
             say("bare FastAPI endpoint baseline")
-            bare, _ = _load(bare_port, "/bare", headers, make_bodies(int(6000 * http_s), sender, receiver, "Z"),
-                            http_s, conc)  # fmt: skip
+            bare, _ = _load(
+                bare_port, "/bare", headers, make_bodies(int(6000 * http_s), sender, receiver, "Z"), http_s, conc
+            )
     if set(s_status) != {202} or set(b_status) != {200}:
         raise RuntimeError(f"unexpected HTTP statuses: single {s_status}, batch {b_status}")
     return {
@@ -265,6 +292,7 @@ def run(quick: bool = False, progress: Progress | None = None) -> dict[str, Any]
         "e2e_p99_ms": e2e["p99_ms"],
         "e2e_max_ms": e2e["max_ms"],
         "quick": quick,
+        "gateway_producer": producer,
         "targets": {
             "router_vs_passthrough_min": 0.5,
             "http_vs_bare_min": 0.7,

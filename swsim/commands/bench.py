@@ -52,16 +52,21 @@ def bench_schemas(
 def bench_gateway(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     quick: Annotated[bool, typer.Option(help="Smaller counts and shorter runs (for tests; noisier).")] = False,
+    producer: Annotated[
+        str, typer.Option(help="The gateway's producer client: kafka-python or confluent.")
+    ] = "kafka-python",
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
     from swsim.bench.gateway_bench import run
 
+    if producer not in ("kafka-python", "confluent"):
+        raise typer.BadParameter("--producer is kafka-python or confluent")
     if as_json:
-        print(json.dumps(run(quick)))
+        print(json.dumps(run(quick, None, producer)))
         return
     with out.status("measuring") as status:
-        result = run(quick, lambda msg: status.update(msg))
+        result = run(quick, lambda msg: status.update(msg), producer)
     table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
     table.add_column("figure")
     table.add_column("value", justify="right")

@@ -60,11 +60,15 @@ def _serve(settings: Settings, routers: int) -> None:
     from swsim.transport.kafka import KafkaTransport
 
     assert settings.kafka_bootstrap is not None
-    gw = build_gateway(settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway"))
+    gw = build_gateway(
+        settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway", producer=settings.kafka_producer)
+    )
     gw.ensure_topics()
     extra = []
     for i in range(routers):
-        t = KafkaTransport(settings.kafka_bootstrap, f"swsim-router-{i}", settings.session_timeout_ms)
+        t = KafkaTransport(
+            settings.kafka_bootstrap, f"swsim-router-{i}", settings.session_timeout_ms, producer=settings.kafka_producer
+        )
         extra.append(t)
         gw.start_router(t)
     server = uvicorn.Server(
@@ -163,7 +167,7 @@ def node_cmd(
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
     party = next(p for p in default_parties(settings.network_seed) if p.id == ROLES[role])
-    transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}")
+    transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}", producer=settings.kafka_producer)
     node = Node(
         party.id,
         private_key(settings.network_seed, party.id),

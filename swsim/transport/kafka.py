@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from typing import Any
 
@@ -17,9 +18,22 @@ log = logging.getLogger(__name__)
 
 
 class KafkaTransport:
+    """Consumers are kafka-python. The producer is kafka-python by default, or librdkafka (confluent-kafka) with
+    ``producer="confluent"``: measured here, 7 us per produce and 0.3 ms per acknowledged round trip against 85 us
+    and 2 ms for kafka-python (both idempotent, acks=all)."""
+
     def __init__(
-        self, bootstrap: str, client_id: str = "swsim", session_timeout_ms: int = 6000, linger_ms: int = 0
+        self,
+        bootstrap: str,
+        client_id: str = "swsim",
+        session_timeout_ms: int = 6000,
+        linger_ms: int = 0,
+        producer: str = "kafka-python",
     ) -> None:
+        if producer not in ("kafka-python", "confluent"):
+            raise ValueError(f"unknown producer {producer!r}: kafka-python or confluent")
+        self.producer_kind = producer
+        self._confluent: ConfluentProducer | None = None
         self.bootstrap = bootstrap
         # linger 0: measured here, a 2 ms linger adds ~3 ms to every acknowledged round trip; records queued
         # while a request is in flight are batched anyway
@@ -45,10 +59,21 @@ class KafkaTransport:
             )
         return self._producer
 
+    @property
+    def confluent(self) -> ConfluentProducer:
+        if self._confluent is None:
+            self._confluent = ConfluentProducer(self.bootstrap, self.client_id, self.linger_ms)
+        return self._confluent
+
     def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Headers | None = None) -> None:
+        if self.producer_kind == "confluent":
+            self.confluent.send(topic, value, key, headers)
+            return
         self._pending.append(self.producer.send(topic, value=value, key=key, headers=headers or []))
 
     def flush(self, timeout_s: float = 30.0) -> None:
+        if self._confluent is not None:
+            self._confluent.flush(timeout_s)
         if self._producer is None:
             return
         self._producer.flush(timeout=timeout_s)
@@ -58,6 +83,9 @@ class KafkaTransport:
             future.get(timeout=0)
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
+        if self.producer_kind == "confluent":
+            self.confluent.deliver(records, timeout_s)
+            return
         producer = self.producer
         futures = [producer.send(t, value=v, key=k, headers=h or []) for t, v, k, h in records]
         # wait on exactly these records (no flush(): concurrent callers then share the producer's batches)
@@ -82,6 +110,9 @@ class KafkaTransport:
         return KafkaGroupConsumer(self, topics, group, from_beginning, assign)
 
     def close(self) -> None:
+        if self._confluent is not None:
+            self._confluent.flush(10)
+            self._confluent = None
         if self._producer is not None:
             self._producer.flush(timeout=10)
             self._producer.close(timeout=10)
@@ -130,3 +161,72 @@ class KafkaGroupConsumer:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+class _Acks:
+    """Counts the delivery reports of one group of records."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+        self.errors: list[str] = []
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        if n == 0:
+            self.done.set()
+
+    def report(self, err: Any, _msg: Any) -> None:
+        with self._lock:
+            if err is not None:
+                self.errors.append(str(err))
+            self.left -= 1
+            if self.left <= 0:
+                self.done.set()
+
+
+class ConfluentProducer:
+    """An idempotent librdkafka producer (acks=all), waiting on exactly the records of each call."""
+
+    def __init__(self, bootstrap: str, client_id: str, linger_ms: int) -> None:
+        from confluent_kafka import Producer
+
+        self.p = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "client.id": client_id,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": linger_ms,
+                "message.max.bytes": 8 * 1024 * 1024,
+            }
+        )
+        self._errors: list[str] = []
+
+    def _report(self, err: Any, _msg: Any) -> None:
+        if err is not None:
+            self._errors.append(str(err))
+
+    def send(self, topic: str, value: bytes, key: bytes | None, headers: Headers | None) -> None:
+        self.p.produce(topic, value=value, key=key, headers=_hdrs(headers), on_delivery=self._report)
+        self.p.poll(0)
+
+    def flush(self, timeout_s: float) -> None:
+        left = self.p.flush(timeout_s)
+        errors, self._errors = self._errors, []
+        if left or errors:
+            raise RuntimeError(f"broker did not acknowledge {left} record(s): {errors[:3]}")
+
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
+        acks = _Acks(len(records))
+        for t, v, k, h in records:
+            self.p.produce(t, value=v, key=k, headers=_hdrs(h), on_delivery=acks.report)
+        deadline = time.monotonic() + timeout_s
+        while not acks.done.is_set():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
+            self.p.poll(0.001)  # serves delivery reports (of any caller; each counts its own)
+        if acks.errors:
+            raise RuntimeError(f"broker refused record(s): {acks.errors[:3]}")
+
+
+def _hdrs(headers: Headers | None) -> list[tuple[str, str | bytes | None]]:
+    return list(headers or [])
