@@ -17,6 +17,9 @@ from swsim.transport.base import Headers, Record
 log = logging.getLogger(__name__)
 
 
+FETCH_MAX_WAIT_MS = 10
+
+
 class KafkaTransport:
     """Consumers are kafka-python. The producer is kafka-python by default, or librdkafka (confluent-kafka) with
     ``producer="confluent"``: measured here, 7 us per produce and 0.3 ms per acknowledged round trip against 85 us
@@ -133,6 +136,8 @@ class KafkaGroupConsumer:
             session_timeout_ms=t.session_timeout_ms,
             heartbeat_interval_ms=max(300, t.session_timeout_ms // 6),
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            # the embedded broker holds a fetch for the whole wait even when data arrives meanwhile: keep it short
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         if assign:
             parts: list[TopicPartition] = []
