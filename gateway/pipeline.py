@@ -178,8 +178,11 @@ class Pipeline:
             return p
         head = message.head
         p.message_id, p.mtype, p.correlation, p.causation = (
-            head.message_id, spec.code, head.correlation_id, head.causation_id
-        )  # fmt: skip
+            head.message_id,
+            spec.code,
+            head.correlation_id,
+            head.causation_id,
+        )
         assert sender is not None
         p.issues = self._authorize(sender, head.sender_id, spec.code, head.receiver_id)
         if not p.issues:
@@ -191,10 +194,8 @@ class Pipeline:
     def commit(self, p: Prepared) -> Outcome:
         """The ledger part: record (or de-duplicate, or dead-letter) and build the outputs."""
         if p.issues or p.sender is None or p.mtype is None:
-            return self._reject(p.inbound, p.sender, p.message_id, p.mtype, p.correlation, p.issues, p.fmt, p.digest,
-                                p.now)  # fmt: skip
-        return self._accept(p.inbound, p.sender, p.message_id, p.mtype, p.correlation, p.causation, p.receivers,
-                            p.fmt, p.digest, p.now)  # fmt: skip
+            return self._reject(p, p.issues)
+        return self._accept(p)
 
     def _authorize(self, sender: Party, head_sender: str, mtype: MessageType, head_receiver: str) -> list[Issue]:
         if head_sender != sender.id:
@@ -224,148 +225,122 @@ class Pipeline:
             ]
         return []
 
-    def _accept(
-        self,
-        inbound: Inbound,
-        sender: Party,
-        message_id: str,
-        mtype: MessageType,
-        correlation: str | None,
-        causation: str | None,
-        receivers: list[str],
-        fmt: Format,
-        digest: str,
-        now: float,
-    ) -> Outcome:
+    def _accept(self, p: Prepared) -> Outcome:
+        assert p.sender is not None
+        assert p.mtype is not None
         rec = MessageRecord(
-            sender=sender.id,
-            message_id=message_id,
-            message_type=mtype.value,
-            receivers=receivers,
-            correlation_id=correlation,
-            causation_id=causation,
-            format=fmt,
-            digest=digest,
-            body=inbound.body,
-            channel=inbound.channel,
-            received_at=now,
+            sender=p.sender.id,
+            message_id=p.message_id,
+            message_type=p.mtype.value,
+            receivers=p.receivers,
+            correlation_id=p.correlation,
+            causation_id=p.causation,
+            format=p.fmt,
+            digest=p.digest,
+            body=p.inbound.body,
+            channel=p.inbound.channel,
+            received_at=p.now,
         )
         with self.ledger.transaction():
-            result, stored, rid, receipt = self._record(rec, inbound, sender, mtype, correlation, fmt, now)
+            result, stored, rid, receipt = self._record(p, rec)
         if result == "conflict":
             issue = Issue(
                 "MESSAGE_ID_CONFLICT",
-                f"MessageID {message_id} was already used by {sender.id} for a different message: use a new MessageID",
+                f"MessageID {p.message_id} was already used by {p.sender.id} for a different message: "
+                "use a new MessageID",
                 "/Head/MessageID",
             )
-            return self._reject(inbound, sender, message_id, mtype, correlation, [issue], fmt, digest, now)
+            return self._reject(p, [issue])
         assert rid is not None
         assert receipt is not None
-        return self._route(inbound, sender, message_id, mtype, correlation, stored, result, rid, receipt, fmt, now)
+        return self._route(p, stored, result, rid, receipt)
 
-    def _record(
-        self,
-        rec: MessageRecord,
-        inbound: Inbound,
-        sender: Party,
-        mtype: MessageType,
-        correlation: str | None,
-        fmt: Format,
-        now: float,
-    ) -> tuple[str, MessageRecord, str | None, bytes | None]:
+    def _record(self, p: Prepared, rec: MessageRecord) -> tuple[str, MessageRecord, str | None, bytes | None]:
         """Insert (in the caller's transaction) and make the receipt: (result, stored record, receipt id, receipt)."""
+        assert p.sender is not None
+        assert p.mtype is not None
         result, stored = self.ledger.insert_message(rec)
         if result == "conflict":
             return result, stored, None, None
         # A replayed Kafka record is byte-identical to the original, so (sender, MessageID) de-duplication absorbs
         # it; the nonce store guards the HTTP path, where a replayed request is refused before processing.
-        make = delivered_json if fmt == "json" else partial(build_receipt, issues=[], fmt=fmt)
+        make = delivered_json if p.fmt == "json" else partial(build_receipt, issues=[], fmt=p.fmt)
         rid, receipt = make(
-            to=sender.id,
+            to=p.sender.id,
             reference_id=rec.message_id,
-            reference_type=mtype,
+            reference_type=p.mtype,
             delivered_to=stored.receivers,
-            correlation_id=correlation,
+            correlation_id=p.correlation,
             digest=rec.digest,
-            now=datetime.fromtimestamp(now, UTC),
+            now=datetime.fromtimestamp(p.now, UTC),
         )
         if result == "new":
-            self.ledger.add_receipt(ReceiptRecord(rid, sender.id, rec.message_id, "delivered", [], fmt, receipt, now))
+            self.ledger.add_receipt(
+                ReceiptRecord(rid, p.sender.id, rec.message_id, "delivered", [], p.fmt, receipt, p.now)
+            )
         else:  # re-send the very receipt sent the first time
-            earlier = [r for r in self.ledger.receipts_for(sender.id, rec.message_id) if r.receipt_id == rid]
+            earlier = [r for r in self.ledger.receipts_for(p.sender.id, rec.message_id) if r.receipt_id == rid]
             if earlier:
                 receipt = earlier[0].body
         return result, stored, rid, receipt
 
-    def _route(
-        self,
-        inbound: Inbound,
-        sender: Party,
-        message_id: str,
-        mtype: MessageType,
-        correlation: str | None,
-        stored: MessageRecord,
-        result: str,
-        rid: str,
-        receipt: bytes,
-        fmt: Format,
-        now: float,
-    ) -> Outcome:
-        key = (correlation or message_id).encode()
+    def _route(self, p: Prepared, stored: MessageRecord, result: str, rid: str, receipt: bytes) -> Outcome:
+        assert p.sender is not None
+        assert p.mtype is not None
+        key = (p.correlation or p.message_id).encode()
         base: Headers = [
-            ("sw-sender", _h(sender.id)),
-            ("sw-message-id", _h(message_id)),
-            ("sw-message-type", _h(mtype.value)),
-            ("sw-format", _h(fmt)),
+            ("sw-sender", _h(p.sender.id)),
+            ("sw-message-id", _h(p.message_id)),
+            ("sw-message-type", _h(p.mtype.value)),
+            ("sw-format", _h(p.fmt)),
         ]
-        if correlation:
-            base.append(("sw-correlation-id", _h(correlation)))
+        if p.correlation:
+            base.append(("sw-correlation-id", _h(p.correlation)))
         # a duplicate that was already delivered is not routed again: only its receipt is re-sent
         redeliver = result == "new" or (stored.status != "delivered" and stored.seq not in self._in_flight)
         if redeliver and stored.seq is not None:
             self._in_flight.add(stored.seq)
-        out = [Outgoing(self.topics.inbox(r), inbound.body, key, base) for r in stored.receivers] if redeliver else []
-        out.append(self._receipt_out(sender.id, receipt, key, rid, fmt, message_id))
+        out = [Outgoing(self.topics.inbox(r), p.inbound.body, key, base) for r in stored.receivers] if redeliver else []
+        out.append(self._receipt_out(p.sender.id, receipt, key, rid, p.fmt, p.message_id))
         status = "delivered" if result == "new" else "duplicate"
-        event = self._event(
-            status, sender.id, stored.receivers, message_id, mtype.value, correlation, [], inbound.channel, now, rid
-        )
+        event = self._event(status, p, p.sender.id, stored.receivers, [], rid)
         return Outcome(
-            status, sender.id, message_id, mtype.value, stored.receivers, [], rid, receipt, out, stored.seq, None, event
+            status,
+            p.sender.id,
+            p.message_id,
+            p.mtype.value,
+            stored.receivers,
+            [],
+            rid,
+            receipt,
+            out,
+            stored.seq,
+            None,
+            event,
         )
 
-    def _reject(
-        self,
-        inbound: Inbound,
-        sender: Party | None,
-        message_id: str,
-        mtype: MessageType | None,
-        correlation: str | None,
-        issues: list[Issue],
-        fmt: Format,
-        digest: str,
-        now: float,
-    ) -> Outcome:
+    def _reject(self, p: Prepared, issues: list[Issue]) -> Outcome:
+        inbound, sender = p.inbound, p.sender
         codes = sorted({i.code for i in issues})
         dl = DeadLetter(
             sender=sender.id if sender else inbound.claimed_sender,
-            message_id=message_id,
+            message_id=p.message_id,
             codes=codes,
             errors=[i.to_dict() for i in issues],
             body=inbound.body,
             headers=inbound.headers,
             channel=inbound.channel,
-            received_at=now,
+            received_at=p.now,
         )
         dl_id = self.ledger.add_deadletter(dl)
         envelope = {
             "deadletter_id": dl_id,
             "sender": dl.sender,
-            "message_id": message_id,
+            "message_id": p.message_id,
             "codes": codes,
             "errors": dl.errors,
             "channel": inbound.channel,
-            "received_at": now,
+            "received_at": p.now,
             "headers": inbound.headers,
             "body": inbound.body.decode("utf-8", errors="replace"),
         }
@@ -374,43 +349,22 @@ class Pipeline:
         if sender is not None:  # only authenticated senders get receipts (no inbox spam by forged headers)
             rid, receipt = build_receipt(
                 to=sender.id,
-                reference_id=message_id,
-                reference_type=mtype,
+                reference_id=p.message_id,
+                reference_type=p.mtype,
                 delivered_to=None,
                 issues=issues,
-                correlation_id=correlation,
-                digest=digest,
-                fmt=fmt,
-                now=datetime.fromtimestamp(now, UTC),
+                correlation_id=p.correlation,
+                digest=p.digest,
+                fmt=p.fmt,
+                now=datetime.fromtimestamp(p.now, UTC),
             )
-            self.ledger.add_receipt(ReceiptRecord(rid, sender.id, message_id, "rejected", codes, fmt, receipt, now))
-            out.append(self._receipt_out(sender.id, receipt, inbound.key, rid, fmt, message_id))
-        event = self._event(
-            "rejected",
-            dl.sender,
-            [],
-            message_id,
-            mtype.value if mtype else None,
-            correlation,
-            codes,
-            inbound.channel,
-            now,
-            rid,
-        )
-        return Outcome(
-            "rejected",
-            dl.sender,
-            message_id,
-            mtype.value if mtype else None,
-            [],
-            issues,
-            rid,
-            receipt,
-            out,
-            None,
-            dl_id,
-            event,
-        )
+            self.ledger.add_receipt(
+                ReceiptRecord(rid, sender.id, p.message_id, "rejected", codes, p.fmt, receipt, p.now)
+            )
+            out.append(self._receipt_out(sender.id, receipt, inbound.key, rid, p.fmt, p.message_id))
+        mtype = p.mtype.value if p.mtype else None
+        event = self._event("rejected", p, dl.sender, [], codes, rid)
+        return Outcome("rejected", dl.sender, p.message_id, mtype, [], issues, rid, receipt, out, None, dl_id, event)
 
     def _receipt_out(
         self, to: str, receipt: bytes, key: bytes | None, rid: str, fmt: Format, message_id: str
@@ -428,26 +382,22 @@ class Pipeline:
     def _event(
         self,
         event: str,
+        p: Prepared,
         sender: str | None,
         receivers: list[str],
-        message_id: str,
-        mtype: str | None,
-        correlation: str | None,
         codes: list[str],
-        channel: str,
-        now: float,
         receipt_id: str | None,
     ) -> dict[str, object]:
         return {
             "event": event,
-            "ts": now,
+            "ts": p.now,
             "sender": sender,
             "receivers": receivers,
-            "message_id": message_id,
-            "message_type": mtype,
-            "correlation_id": correlation,
+            "message_id": p.message_id,
+            "message_type": p.mtype.value if p.mtype else None,
+            "correlation_id": p.correlation,
             "codes": codes,
-            "channel": channel,
+            "channel": p.inbound.channel,
             "receipt_id": receipt_id,
         }
 
