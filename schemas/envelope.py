@@ -3,7 +3,6 @@ and ``Message``, a Head plus one body under a root element."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from schemas.base import Element
@@ -23,10 +22,6 @@ class Head(Element):
     # [design] tracing: the consignment / document this message is about, and the message that caused it
     correlation_id: DocumentId | None = None
     causation_id: MessageId | None = None
-
-    @property
-    def sent_at(self) -> datetime:
-        return self.send_time
 
 
 class Message(Element):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import customs_cd
 import customs_cq
@@ -105,7 +104,3 @@ class Stack:
             t.close()
         if self.broker is not None:
             self.broker.stop()
-
-
-def node_store_path(data_dir: Path, party_id: str) -> Path:
-    return data_dir / "nodes" / f"{party_id}.db"

@@ -12,20 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.http.models import IssueOut
+
 log = logging.getLogger(__name__)
-
-
-class ErrorItem(BaseModel):
-    code: str
-    message: str
-    location: str | None = None
-    line: int | None = None
 
 
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    errors: list[ErrorItem] = []
+    errors: list[IssueOut] = []
 
 
 class ErrorBody(BaseModel):

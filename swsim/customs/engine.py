@@ -171,7 +171,9 @@ class CustomsHandler:
     def _on_manifest(self, m: Message, ctx: Context) -> None:
         d = m.body
         bills = [x.transport_contract_document.id for x in d.consignment]
-        if not all(self._filing_gate(ctx, m, b) for b in bills[:1]):
+        # one answer per filing: a magic prefix on any of its consignments decides it
+        gate = next((b for b in bills if effect_of(b) in ("reject", "hold")), bills[0])
+        if not self._filing_gate(ctx, m, gate):
             return
         for x in d.consignment:
             bill = x.transport_contract_document.id

@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 
 from schemas import codes as c
+from schemas.envelope import Message
 from schemas.message_types import MessageType
+from schemas.parts import DocumentRef
 from swsim.broker import EmbeddedBroker
 from swsim.customs.magic import MAGIC
 from swsim.demo.driver import Driver
 from swsim.demo.scenarios import SCENARIOS, declaration, import_transit, manifest, transit
 from swsim.network import Role, default_parties
 from swsim.node.clock import SimClock
+from swsim.node.runtime import Context
 from swsim.settings import Settings
 from swsim.stack import Stack
 
@@ -156,3 +159,18 @@ def test_loading_list_is_receipted(driver: Driver) -> None:
     bill = _bill("SWLD")
     m = driver.send(CARRIER, lambda ctx: manifest(ctx, MessageType.MT4301, "7900", bill, c.Locode.PLMAA))
     assert driver.received(CARRIER, "7900", "MT9999", bill, m)["summary"].startswith("19000")
+
+
+def test_magic_prefix_on_any_consignment_decides_the_manifest(driver: Driver) -> None:
+    ok_bill, rej_bill = _bill("SWOK"), _bill("REJ")
+
+    def two(ctx: Context) -> Message:
+        m = manifest(ctx, MessageType.MT2301, "7900", ok_bill, c.Locode.PLMAA)
+        first = m.body.consignment[0]
+        second = first.model_copy(update={"transport_contract_document": DocumentRef(id=rej_bill)})
+        return m.model_copy(update={"declaration": m.body.model_copy(update={"consignment": [first, second]})})
+
+    sent = driver.send(CARRIER, two)
+    r = driver.received(CARRIER, "7900", "MT9999", ok_bill, sent)
+    assert r["summary"].startswith("19010")
+    assert driver.stack.nodes["7900"].store.get("manifest", ok_bill) is None
