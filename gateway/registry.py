@@ -46,6 +46,7 @@ SEND_RULES: dict[Role, dict[str, frozenset[Role]]] = {
         "risk_alert": frozenset({C}),
         "inspection_result": frozenset({C}),
         "verification_request": frozenset({F}),
+        "tax_refund": frozenset({T}),
     },
     F: {"verification_response": frozenset({C}), "receipt": _ANY},
     T: {

@@ -570,6 +570,7 @@ class SampleFactory:
                 address="1 Tianfu Avenue, Chengdu",
                 registration_date=BASE_TIME.date() - timedelta(days=900),
                 credit_grade=c.CreditGrade.A,
+                refund_class_code=c.RefundClass.CLASS_1,
             ),
         )
 
@@ -618,6 +619,7 @@ class SampleFactory:
             declaration=RefundCaseBody(
                 case_id="RF800326031400001",
                 exporter_uscc=self.exporter_uscc,
+                exporter_id=self.sender,
                 declaration_number="800320260000054321",
                 departure_port_id=c.Locode.CNCKG,
                 departure_office_id=c.CustomsOffice.GUOYUAN,
@@ -625,6 +627,7 @@ class SampleFactory:
                 exit_office_id=c.CustomsOffice.SHANGHAI,
                 refund_class_code=c.RefundClass.CLASS_1,
                 customs_credit_code=c.CustomsCredit.AEO,
+                export_value_amount=Decimal("380000.00"),
                 refund_amount=Decimal("49400.00"),
                 currency_code="CNY",
                 release_date_time=t0,

@@ -68,6 +68,7 @@ class RegistrationBody(Element):
     address: Text256
     registration_date: CustomsDate
     credit_grade: CreditGrade | None = None
+    refund_class_code: RefundClass | None = None  # export refund management class, for export enterprises
 
 
 class RealNameBody(Element):
@@ -132,18 +133,21 @@ class Transition(Element):
 class RefundCaseBody(Element):
     case_id: DocumentId
     exporter_uscc: Uscc
+    exporter_id: NodeId | None = None  # the exporter's exchange ID, where the case updates go
     declaration_number: DeclarationNumber
     departure_port_id: Locode
     departure_office_id: CustomsOffice
     exit_port_id: Locode
     exit_office_id: CustomsOffice
-    refund_class_code: RefundClass
+    refund_class_code: RefundClass | None = None  # set by tax (customs opens the case without it)
     customs_credit_code: CustomsCredit
-    refund_amount: Amount
+    export_value_amount: Amount | None = None  # declared value, set by the departure customs
+    refund_amount: Amount | None = None  # set by tax when it decides
     currency_code: CurrencyCode
     release_date_time: CustomsDateTime
     exit_deadline_date: CustomsDate
     state_code: RefundState
+    reason: Text256 | None = None  # why the last transition happened (e.g. why a refund was refused)
     transition: Annotated[list[Transition], Field(min_length=1, max_length=20)]
 
 

@@ -36,6 +36,23 @@ class PartyInfo:
 
 
 GATEWAY_ID = "SWGW"
+TAX_CQ = "15000000000"
+TAX_SC = "15100000000"
+TAX_PEER = {TAX_CQ: TAX_SC, TAX_SC: TAX_CQ}
+"""The two bureaus of the dual channel (双通道), each the other's peer."""
+DOMESTIC_CUSTOMS = ("8000", "7900")
+"""The customs offices whose risk engines receive the tax bureaus' abnormal-enterprise and high-risk lists."""
+
+
+def tax_bureau_for(uscc: str, office: str) -> str:
+    """The tax bureau of a taxpayer: by the USCC's administrative division (50 Chongqing, 51 Sichuan), else by the
+    customs office's own region."""
+    region = uscc[2:4]
+    if region == "50":
+        return TAX_CQ
+    if region == "51":
+        return TAX_SC
+    return TAX_SC if office.startswith("79") else TAX_CQ
 
 
 def default_parties(seed: str) -> list[PartyInfo]:
@@ -46,8 +63,8 @@ def default_parties(seed: str) -> list[PartyInfo]:
         PartyInfo("7900", "Chengdu Customs (simulated)", Role.CUSTOMS),
         PartyInfo("7200", "Nanning Customs, Qinzhou port (simulated)", Role.CUSTOMS),
         PartyInfo("9402", "Alashankou Customs, border exit (simulated)", Role.CUSTOMS),
-        PartyInfo("15000000000", "Chongqing Tax Bureau (simulated)", Role.TAX),
-        PartyInfo("15100000000", "Sichuan Tax Bureau (simulated)", Role.TAX),
+        PartyInfo(TAX_CQ, "Chongqing Tax Bureau (simulated)", Role.TAX),
+        PartyInfo(TAX_SC, "Sichuan Tax Bureau (simulated)", Role.TAX),
         PartyInfo("SGCUS", "Singapore Customs (simulated stub)", Role.FOREIGN_CUSTOMS),
         PartyInfo("PLCUS", "Polish Customs, Lodz/Lublin (simulated stub)", Role.FOREIGN_CUSTOMS),
         PartyInfo(make_org_sender(rng, "7900"), "Synthetic Chengdu Exporter", Role.TRADER),

@@ -40,6 +40,23 @@ class Settings(BaseSettings):
         default=None, description="Consumer group of the gateway routers; default <topic_prefix>-gateway."
     )
     session_timeout_ms: int = Field(default=6000, ge=1000)
+    tax_line_cq: str = Field(
+        default="127.0.0.1:0",
+        pattern=r"^[^:]+:[0-9]{1,5}$",
+        description="HOST:PORT where Chongqing tax's dedicated-line endpoint (channel B) listens; port 0 = a free one.",
+    )
+    tax_line_sc: str = Field(
+        default="127.0.0.1:0",
+        pattern=r"^[^:]+:[0-9]{1,5}$",
+        description="HOST:PORT where Sichuan tax's dedicated-line endpoint (channel B) listens; port 0 = a free one.",
+    )
+    tax_line_peer_url: str | None = Field(
+        default=None,
+        description="A tax node run alone: the other bureau's line endpoint, e.g. http://127.0.0.1:8482.",
+    )
+    tax_reconcile_threshold_s: float = Field(
+        default=30.0, gt=0, description="Dual-channel reconciliation: later than this is late, or missing."
+    )
     poll_max_records: int = Field(default=500, ge=1)
 
     @property

@@ -11,6 +11,7 @@ from pathlib import Path
 
 class SqliteDb:
     def __init__(self, path: Path | str, schema: str, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)

@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import customs_cd
 import customs_cq
+from gateway.registry import build_registry
 from gateway.service import Gateway, build_gateway
 from swsim.broker import EmbeddedBroker
 from swsim.customs.engine import CustomsHandler
-from swsim.network import Role, default_parties, private_key
+from swsim.network import TAX_CQ, TAX_PEER, TAX_SC, Role, default_parties, private_key
 from swsim.node.clock import SimClock
 from swsim.node.parties import ForeignCustomsStub, ScriptedParty
 from swsim.node.runtime import Handler, Node
 from swsim.node.store import NodeStore
 from swsim.settings import Settings
 from swsim.transport.kafka import KafkaTransport
+from tax_exchange.handler import TaxHandler
 
-ROLES = {"customs-cq": "8000", "customs-cd": "7900"}
+ROLES = {"customs-cq": "8000", "customs-cd": "7900", "tax-cq": TAX_CQ, "tax-sc": TAX_SC}
 """Node roles that `swsim node ROLE` runs as their own process."""
 
 
-def handler_for(party_id: str, role: Role, name: str) -> Handler:
+def store_path(settings: Settings, party_id: str) -> Path:
+    return settings.data_dir / "nodes" / f"{party_id}.db"
+
+
+def handler_for(party_id: str, role: Role, name: str, settings: Settings) -> Handler:
+    if role == Role.TAX:
+        return TaxHandler(
+            party_id,
+            build_registry(settings),
+            listen=settings.tax_line_cq if party_id == TAX_CQ else settings.tax_line_sc,
+            peer_url=settings.tax_line_peer_url,
+            peer_store=store_path(settings, TAX_PEER[party_id]),
+            threshold_s=settings.tax_reconcile_threshold_s,
+        )
     if party_id == customs_cq.OFFICE:
         return customs_cq.handler()
     if party_id == customs_cd.OFFICE:
@@ -58,9 +74,24 @@ class Stack:
         gw.start_router(router_transport)
         if with_nodes:
             for p in default_parties(settings.network_seed):
-                if p.role not in (Role.GATEWAY, Role.TAX):  # tax nodes: issue 5
-                    stack.add_node(p.id, handler_for(p.id, p.role, p.name))
+                if p.role != Role.GATEWAY:
+                    stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
+            stack.wire_tax_line()
         return stack
+
+    def tax(self, party_id: str) -> TaxHandler:
+        handler = self.nodes[party_id].handler
+        assert isinstance(handler, TaxHandler)
+        return handler
+
+    def wire_tax_line(self) -> None:
+        """In one process, each bureau's dedicated line points at the other's endpoint (unless configured)."""
+        if TAX_CQ in self.nodes and TAX_SC in self.nodes:
+            cq, sc = self.tax(TAX_CQ), self.tax(TAX_SC)
+            assert cq.line is not None
+            assert sc.line is not None
+            cq.peer_url = cq.peer_url or sc.line.url
+            sc.peer_url = sc.peer_url or cq.line.url
 
     def _transport(self, client_id: str) -> KafkaTransport:
         assert self.settings.kafka_bootstrap is not None
@@ -74,7 +105,7 @@ class Stack:
         return t
 
     def add_node(self, party_id: str, handler: Handler, resend_after_s: float = 5.0) -> Node:
-        store = NodeStore(self.settings.data_dir / "nodes" / f"{party_id}.db")
+        store = NodeStore(store_path(self.settings, party_id), getattr(handler, "store_schema", ""))
         node = Node(
             party_id,
             private_key(self.settings.network_seed, party_id),

@@ -148,7 +148,9 @@ def up_cmd(
 
 
 def node_cmd(
-    role: Annotated[str, typer.Argument(help="customs-cq (8000) or customs-cd (7900).")],
+    role: Annotated[
+        str, typer.Argument(help="customs-cq (8000), customs-cd (7900), tax-cq (15000000000) or tax-sc (15100000000).")
+    ],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Node store folder (or SWSIM_DATA_DIR).")] = None,
 ) -> None:
@@ -158,7 +160,7 @@ def node_cmd(
     from swsim.node.clock import SimClock
     from swsim.node.runtime import Node
     from swsim.node.store import NodeStore
-    from swsim.stack import ROLES, handler_for
+    from swsim.stack import ROLES, handler_for, store_path
     from swsim.transport.kafka import KafkaTransport
 
     if role not in ROLES:
@@ -168,13 +170,14 @@ def node_cmd(
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
     party = next(p for p in default_parties(settings.network_seed) if p.id == ROLES[role])
     transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}", producer=settings.kafka_producer)
+    handler = handler_for(party.id, party.role, party.name, settings)
     node = Node(
         party.id,
         private_key(settings.network_seed, party.id),
         transport,
         Topics(settings.topic_prefix),
-        NodeStore(settings.data_dir / "nodes" / f"{party.id}.db"),
-        handler_for(party.id, party.role, party.name),
+        NodeStore(store_path(settings, party.id), getattr(handler, "store_schema", "")),
+        handler,
         SimClock(),
     )
     node.start()

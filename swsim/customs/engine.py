@@ -45,6 +45,7 @@ from schemas.transit import (
     TransitWriteOffMessage,
 )
 from schemas.types import CST
+from swsim.customs import refund
 from swsim.customs.magic import DELAY_HOURS, effect_of
 from swsim.customs.risk import assess
 from swsim.node.runtime import Context
@@ -79,6 +80,7 @@ class CustomsHandler:
                 t["status"] = "overdue"
                 ctx.store.put("transit", t["id"], t)
                 ctx.note("transit_overdue", transit=t["id"], bill=t["bill"], deadline=t["deadline"])
+        refund.overdue(ctx)
 
     # ---------------------------------------------------------------- answers
     def _send(self, ctx: Context, message: Message) -> None:
@@ -137,7 +139,8 @@ class CustomsHandler:
         cause: str,
         declaration: str | None = None,
         measures: list[c.RiskMeasure] | None = None,
-    ) -> None:
+    ) -> str:
+        """Send a clearance decision (CD101); returns its MessageID."""
         body = ClearanceBody(
             declaration_number=declaration,
             transport_contract_document=DocumentRef(id=bill),
@@ -147,8 +150,10 @@ class CustomsHandler:
             reason=reason[:256],
             measure_code=measures or [],
         )
-        self._send(ctx, ClearanceMessage(head=ctx.head(MessageType.CD101, to, bill, cause), response=body))
+        head = ctx.head(MessageType.CD101, to, bill, cause)
+        self._send(ctx, ClearanceMessage(head=head, response=body))
         ctx.store.put("decision", bill, {"bill": bill, "decision": decision.value, "reason": reason})
+        return str(head.message_id)
 
     def _filing_gate(self, ctx: Context, m: Message, bill: str | None) -> bool:
         """Magic REJ / HOLD: answer and stop (False); otherwise go on (True)."""
@@ -294,6 +299,7 @@ class CustomsHandler:
             m,
             f"Through-transport {d.transit_id} accepted; deadline {d.arrival_deadline_date}",
         )
+        refund.maybe_open(ctx, self.office, bill)
 
     def _confirm_arrival(self, ctx: Context, m: Message, t: dict[str, Any], arrived: dict[str, list[str]]) -> None:
         checks = []
@@ -343,6 +349,8 @@ class CustomsHandler:
         )
         if intact and t["destination"] in BORDER_EXITS:
             self._verify_abroad(ctx, t, m.head.message_id)
+        if intact:
+            refund.exited(ctx, t["bill"], m.head.message_id)
         for to in (t["destination"], t["declarant"]):
             self._send(
                 ctx,
@@ -445,6 +453,8 @@ class CustomsHandler:
         bill = d.transport_contract_document.id
         if not self._filing_gate(ctx, m, bill):
             return
+        if d.import_export_code == c.ImportExport.EXPORT:
+            refund.note_export(ctx, m)
         transit = _transit_for(ctx, bill, destination=self.office, status=None)
         manifest = ctx.store.get("manifest", bill)
         waybill = ctx.store.get("waybill", bill) or {}  # a multimodal waybill is itself the transport contract
@@ -545,7 +555,8 @@ class CustomsHandler:
         self, ctx: Context, to: str, bill: str, cause: str, number: str | None, recognised: str | None, note: str = ""
     ) -> None:
         reason = "Released" + (f" (inspection by {recognised} recognised)" if recognised else "") + note
-        self._decision(ctx, to, bill, c.ClearanceDecision.RELEASED, reason, cause, number)
+        release = self._decision(ctx, to, bill, c.ClearanceDecision.RELEASED, reason, cause, number)
+        refund.released(ctx, self.office, bill, release)
 
     def _alert(self, ctx: Context, bill: str, d: Any, reasons: str, cause: str) -> None:
         alert_id = f"RA{self.office}{ctx.store.next_number('alert'):09d}"
@@ -627,13 +638,26 @@ class CustomsHandler:
 
     def _on_tax_abnormal(self, m: Message, ctx: Context) -> None:
         d = m.body
-        if d.lifted_date is None:
-            ctx.store.put("tax-abnormal", d.record.taxpayer_uscc, {"uscc": d.record.taxpayer_uscc})
+        self._tax_list(ctx, "tax-abnormal", d.record, active=d.lifted_date is None)
 
     def _on_tax_high_risk(self, m: Message, ctx: Context) -> None:
         d = m.body
-        if d.handling_status_code != c.HandlingStatus.CLEARED:
-            ctx.store.put("tax-high-risk", d.record.taxpayer_uscc, {"uscc": d.record.taxpayer_uscc})
+        self._tax_list(ctx, "tax-high-risk", d.record, active=d.handling_status_code != c.HandlingStatus.CLEARED)
+
+    def _tax_list(self, ctx: Context, kind: str, record: Any, active: bool) -> None:
+        """Keep a tax bureau's list entry (the newest version of each record wins; a lifted entry leaves)."""
+        versions = ctx.store.get(kind + "-version", record.record_id)
+        if versions is not None and versions["version"] >= record.record_version:
+            ctx.note("tax_record_stale", record=record.record_id, version=record.record_version)
+            return
+        ctx.store.put(kind + "-version", record.record_id, {"version": record.record_version})
+        if active:
+            ctx.store.put(kind, record.taxpayer_uscc, {"uscc": record.taxpayer_uscc, "record": record.record_id})
+        else:
+            ctx.store.delete(kind, record.taxpayer_uscc)
+
+    def _on_tax_refund(self, m: Message, ctx: Context) -> None:
+        refund.on_case(ctx, m)
 
 
 def _bills(m: Message) -> list[str]:

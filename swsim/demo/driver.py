@@ -32,6 +32,13 @@ class Driver:
             ctx.send(message)
         return message
 
+    def act(self, party: str, action: Callable[[Context], object]) -> object:
+        """Let a node act on its own (e.g. a tax bureau publishing a record), in one store transaction."""
+        node = self.stack.nodes[party]
+        ctx = node.ctx()
+        with node.store.transaction():
+            return action(ctx)
+
     def wait(self, what: str, check: Callable[[], Any]) -> Any:
         deadline = time.monotonic() + self.timeout_s
         while time.monotonic() < deadline:

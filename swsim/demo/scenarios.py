@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from schemas import codes as c
 from schemas.envelope import Message
@@ -14,7 +15,7 @@ from schemas.message_types import MessageType
 from schemas.parts import DocumentRef, UnloadingLocation
 from schemas.samples import all_samples
 from swsim.demo.driver import Driver
-from swsim.network import Role, default_parties
+from swsim.network import TAX_CQ, TAX_SC, Role, default_parties
 from swsim.node.runtime import Context
 
 
@@ -248,6 +249,88 @@ def multimodal(d: Driver) -> Outcome:
     return Outcome(ok, f"released before arrival; legs {legs}; endorsement of the pledged title refused", wid)
 
 
+def registration(ctx: Context, bureau: str, uscc: str, refund_class: c.RefundClass, version: int = 1) -> Any:
+    """A tax registration record (TX101 body) for an exporter, with its export refund class."""
+    body = all_samples()[MessageType.TX101].body
+    record = body.record.model_copy(
+        update={
+            "record_id": f"REG-{uscc}",
+            "record_version": version,
+            "taxpayer_uscc": uscc,
+            "authority_id": bureau,
+            "record_date_time": ctx.now,
+        }
+    )
+    return body.model_copy(update={"record": record, "refund_class_code": refund_class})
+
+
+def exporter_uscc() -> str:
+    """The USCC of the consignor on the sample export declaration (a synthetic Chengdu exporter)."""
+    consignor: str = all_samples()[MessageType.DC101].body.consignor.id
+    return consignor.removeprefix("USCI+")
+
+
+def ship_for_refund(d: Driver, bill: str) -> dict[str, Any]:
+    """Rail pre-manifest, export declaration, arrival (运抵) and release at Chongqing 8000, then through-transport
+    to Qinzhou 7200 (the exit port): the release opens a refund case, and Sichuan tax decides it."""
+    carrier, exporter = _party(d, Role.CARRIER), _party(d, Role.TRADER, 0)
+    m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "8000", bill, c.Locode.CNQZH))
+    d.received(carrier, "8000", "MT9999", bill, m)
+    d.send(exporter, lambda ctx: declaration(ctx, "8000", bill, importing=False))
+    d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT3301, "8000", bill, c.Locode.CNCKG))
+    released = d.received(exporter, "8000", "CD101", bill)
+    d.say(f"   8000 answers: {released['summary']}")
+    m = d.send(exporter, lambda ctx: transit(ctx, "8000", "7200", bill, days=10))
+    d.received(exporter, "8000", "MT9999", bill, m)
+    d.say("   through-transport 8000 -> Qinzhou 7200 accepted: 8000 sends the departure data to tax (TX201 RELEASED)")
+    found: dict[str, Any] = d.wait(
+        f"the refund decision for {bill}", lambda: _refund_case(d, exporter, bill, ("REFUNDED", "REFUSED"))
+    )
+    return found
+
+
+def _refund_case(d: Driver, party: str, bill: str, states: tuple[str, ...]) -> dict[str, Any] | None:
+    for r in d.stack.nodes[party].store.all("received"):
+        if r["type"] == "TX201" and r["ref"] == bill and any(f": {s}" in r["summary"] for s in states):
+            return dict(r)
+    return None
+
+
+def departure_refund(d: Driver) -> Outcome:
+    """Departure-port tax refund (启运港退税) on the land-sea corridor rail Chongqing -> Qinzhou: one consignment
+    exits and is written off; another never reaches the exit port and the refund is clawed back."""
+    exporter = _party(d, Role.TRADER, 0)
+    uscc = exporter_uscc()
+    d.say(f"1. Sichuan tax registers exporter {uscc} (TX101, export refund class 1) and shares the record with")
+    d.say("   Chongqing tax on both channels of the dual channel (双通道): A via the gateway, B the dedicated line")
+    d.act(TAX_SC, lambda ctx: d.stack.tax(TAX_SC).publish(ctx, registration(ctx, TAX_SC, uscc, c.RefundClass.CLASS_1)))
+    got = d.wait("the record on both channels at Chongqing tax", lambda: _channels(d, f"REG-{uscc}"))
+    d.say(f"   Chongqing tax has it from channels {', '.join(got)} (applied once)")
+    bill = f"SWRF{_stamp()}"
+    d.say(f"2. Consignment {bill}: rail pre-manifest, export declaration and arrival at Chongqing 8000")
+    decided = ship_for_refund(d, bill)
+    d.say(f"   Sichuan tax decides: {decided['summary']}")
+    d.advance(timedelta(days=2), "rail Chongqing Tuanjiecun -> Qinzhou port")
+    d.say("3. The train reaches Qinzhou (MT3301 at 7200); seals intact; 8000 writes the transit off and sends the exit")
+    d.send(_party(d, Role.CARRIER), lambda ctx: manifest(ctx, MessageType.MT3301, "7200", bill, c.Locode.CNQZH))
+    done = d.wait("the written-off case", lambda: _refund_case(d, exporter, bill, ("WRITTEN_OFF",)))
+    d.say(f"   Sichuan tax: {done['summary']}")
+    bill2 = f"SWRF{_stamp()}"
+    d.say(f"4. Consignment {bill2}: same route; refund granted at departure, but the goods never reach Qinzhou")
+    decided2 = ship_for_refund(d, bill2)
+    d.say(f"   Sichuan tax decides: {decided2['summary']}")
+    d.advance(timedelta(days=61), "the 60-day exit deadline passes")
+    clawed = d.wait("the clawback", lambda: _refund_case(d, exporter, bill2, ("CLAWBACK",)))
+    d.say(f"   8000 reports NOT_ARRIVED; Sichuan tax: {clawed['summary']}")
+    ok = decided["summary"].find(": REFUNDED") > 0 and done is not None and clawed is not None
+    return Outcome(ok, f"{bill} written off after exit; {bill2} clawed back", bill)
+
+
+def _channels(d: Driver, record_id: str) -> list[str] | None:
+    channels = sorted(a.channel for a in d.stack.tax(TAX_CQ).books.all_arrivals() if a.record_id == record_id)
+    return channels if len(channels) == 2 else None
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -268,6 +351,12 @@ SCENARIOS: dict[str, Scenario] = {
             "Multimodal one-document waybill, rail + Yangtze water (多式联运一单制)",
             "released before arrival (抵港直装), legs tracked, pledged title not endorsable",
             multimodal,
+        ),
+        Scenario(
+            "refund",
+            "Departure-port tax refund, rail Chongqing -> Qinzhou (启运港退税, 双通道)",
+            "one case written off after exit, one clawed back after the deadline",
+            departure_refund,
         ),
         Scenario(
             "risk-alert",

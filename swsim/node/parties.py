@@ -75,6 +75,12 @@ def summary(m: Message) -> str:
         return f"inspection {b.inspection_id}: {b.outcome_code.name}"
     if t == MessageType.JV102:
         return f"verification {b.verification_id}: {b.result_code.value}"
+    if t == MessageType.TX201:
+        amount = f", refund {b.refund_amount} {b.currency_code}" if b.refund_amount is not None else ""
+        return f"refund case {b.case_id}: {b.state_code.value}{amount}" + (f" ({b.reason})" if b.reason else "")
+    if t in (MessageType.TX101, MessageType.TX102, MessageType.TX103, MessageType.TX104):
+        r = b.record
+        return f"tax record {r.record_id} v{r.record_version} ({r.taxpayer_uscc})"
     if t == MessageType.DC101:
         hs = ", ".join(g.hs_code for g in b.goods_item)
         return f"{'import' if b.import_export_code == 'I' else 'export'} declaration {b.declaration_number}, HS {hs}"

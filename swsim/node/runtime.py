@@ -82,6 +82,9 @@ class Context:
 
 
 class Handler(Protocol):
+    """What a node does. Optional extras: ``store_schema`` (tables of its own in the node store), and
+    ``on_start(node)`` / ``on_stop()`` (side services such as the tax dedicated line)."""
+
     def handle(self, message: Message, ctx: Context) -> None: ...
 
     def tick(self, ctx: Context) -> None: ...
@@ -193,6 +196,9 @@ class Node:
                 self._stop.wait(0.5)
 
     def start(self) -> Node:
+        on_start = getattr(self.handler, "on_start", None)
+        if on_start is not None:
+            on_start(self)
         self._thread = threading.Thread(target=self.run, name=f"node-{self.party_id}", daemon=True)
         self._thread.start()
         return self
@@ -201,6 +207,9 @@ class Node:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        on_stop = getattr(self.handler, "on_stop", None)
+        if on_stop is not None:
+            on_stop()
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None

@@ -41,8 +41,18 @@ class OutboxEntry:
 class NodeStore(SqliteDb):
     """State changes and the outbox entries they cause commit together (``transaction()``), or not at all."""
 
-    def __init__(self, path: Path | str) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(self, path: Path | str, extra_schema: str = "") -> None:
+        super().__init__(path, _SCHEMA + extra_schema)
+
+    # -- tables of a handler's own (``extra_schema``), in the same transactions as everything else
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run one statement in a transaction (joining the current one); returns the rows changed."""
+        with self.transaction():
+            return int(self._db.execute(sql, params).rowcount)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return [tuple(r) for r in self._db.execute(sql, params).fetchall()]
 
     # -- idempotence
     def first_time(self, sender: str, message_id: str, at: str) -> bool:
@@ -66,6 +76,9 @@ class NodeStore(SqliteDb):
         with self._lock:
             row = self._db.execute("SELECT data FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def delete(self, kind: str, doc_id: str) -> None:
+        self.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id))
 
     def all(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
