@@ -28,7 +28,7 @@ class Gateway:
     metrics: Metrics
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _router_stops: list[threading.Event] = field(default_factory=list)
     routers: list[Router] = field(default_factory=list)
     _deliverer: Deliverer | None = None
 
@@ -59,11 +59,23 @@ class Gateway:
             transport or self.transport, self.pipeline, self.topics, self.settings.router_group, self.metrics,
             self.settings.poll_max_records, self.ensure_topics,
         )  # fmt: skip
-        t = threading.Thread(target=router.run, args=(self._stop,), name=f"router-{len(self.routers)}", daemon=True)
+        stop = threading.Event()
+        t = threading.Thread(target=router.run, args=(stop,), name=f"router-{len(self.routers)}", daemon=True)
         t.start()
         self._threads.append(t)
+        self._router_stops.append(stop)
         self.routers.append(router)
         return router
+
+    def stop_routers(self) -> None:
+        """Stop every router (the Kafka path goes down; HTTP stays up). ``start_router`` brings one back."""
+        for stop in self._router_stops:
+            stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        self._threads.clear()
+        self._router_stops.clear()
+        self.routers.clear()
 
     def broker_ok(self) -> bool:
         """Can the broker be reached (topic metadata round trip)?"""
@@ -76,9 +88,7 @@ class Gateway:
     def stop(self) -> None:
         if self._deliverer is not None:
             self._deliverer.stop()
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=10)
+        self.stop_routers()
         self.transport.close()
         self.ledger.close()
 

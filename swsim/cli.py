@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from swsim.commands import bench, demo, messages, run
+from swsim.commands import bench, demo, messages, run, tax
 
 app = typer.Typer(
     name="swsim",
@@ -23,6 +23,7 @@ app.command("parties")(run.parties_cmd)
 app.command("demo")(demo.demo_cmd)
 app.command("node")(run.node_cmd)
 app.add_typer(bench.app, name="bench")
+app.add_typer(tax.app, name="tax")
 
 
 def main() -> None:

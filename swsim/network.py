@@ -84,6 +84,11 @@ def private_key(seed: str, party: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_derive(seed, party, "ed25519"))
 
 
+def tax_pepper(seed: str) -> bytes:
+    """The key both tax bureaus use to digest identity numbers in real-name records (simulation only)."""
+    return _derive(seed, "tax-bureaus", "real-name-pepper")
+
+
 def api_key(seed: str, party: str) -> str:
     """The simulated party's API key (derived from the seed; simulation only)."""
     return "sk_" + _derive(seed, party, "api-key").hex()[:40]

@@ -11,7 +11,7 @@ from gateway.registry import build_registry
 from gateway.service import Gateway, build_gateway
 from swsim.broker import EmbeddedBroker
 from swsim.customs.engine import CustomsHandler
-from swsim.network import TAX_CQ, TAX_PEER, TAX_SC, Role, default_parties, private_key
+from swsim.network import TAX_CQ, TAX_PEER, TAX_SC, Role, default_parties, private_key, tax_pepper
 from swsim.node.clock import SimClock
 from swsim.node.parties import ForeignCustomsStub, ScriptedParty
 from swsim.node.runtime import Handler, Node
@@ -37,6 +37,7 @@ def handler_for(party_id: str, role: Role, name: str, settings: Settings) -> Han
             peer_url=settings.tax_line_peer_url,
             peer_store=store_path(settings, TAX_PEER[party_id]),
             threshold_s=settings.tax_reconcile_threshold_s,
+            pepper=tax_pepper(settings.network_seed),
         )
     if party_id == customs_cq.OFFICE:
         return customs_cq.handler()

@@ -66,6 +66,7 @@ class TaxHandler:
     threshold_s: float = 30.0
     reconcile_every_s: float = 5.0
     fmt: Format = "json"
+    pepper: bytes = b""  # key for identity-number digests in real-name records, shared by the two bureaus
     store_schema: ClassVar[str] = b.SCHEMA
     node: Node | None = field(default=None, init=False)
     line: LineServer | None = field(default=None, init=False)
