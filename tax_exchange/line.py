@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from gateway.http.errors import error_json, install_error_handlers
 from gateway.registry import Registry
 from schemas.codec import decode
 from schemas.errors import MessageError
@@ -34,19 +35,17 @@ log = logging.getLogger(__name__)
 
 PATH = "/line/v1/records"
 MAX_BODY = 1024 * 1024
-PERMANENT = frozenset({400, 404, 413, 415, 422})
+PERMANENT = frozenset({400, 403, 404, 413, 415, 422})
 """Answers that re-sending cannot change: the entry is marked rejected (and shows in reconciliation)."""
 
 OnRecord = Callable[[Any, str], bool]
 """(decoded message, channel) -> applied now (False: already applied from the other channel or before)."""
 
 
-def _error(status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "errors": errors or []}}, status_code=status)
-
-
 def line_app(party_id: str, peer_id: str, registry: Registry, on_record: OnRecord, window_s: int = 300) -> FastAPI:
+    """The receiving endpoint. Errors have the gateway's shape and codes (README, "Gateway error codes")."""
     app = FastAPI(title=f"Dedicated line endpoint of {party_id} (simulated)", docs_url=None, redoc_url=None)
+    install_error_handlers(app)
 
     @app.get("/line/v1/health")
     def health() -> dict[str, str]:
@@ -56,30 +55,35 @@ def line_app(party_id: str, peer_id: str, registry: Registry, on_record: OnRecor
     async def receive(request: Request) -> JSONResponse:
         ctype = request.headers.get("content-type", "").split(";")[0].strip()
         if ctype not in ("application/json", "application/xml", "text/xml"):
-            return _error(415, "UNSUPPORTED_MEDIA_TYPE", "send the record as application/json or application/xml")
+            return error_json(415, "UNSUPPORTED_MEDIA_TYPE", "send the record as application/json or application/xml")
         body = await request.body()
         if len(body) > MAX_BODY:
-            return _error(413, "BODY_TOO_LARGE", f"a record is at most {MAX_BODY} bytes")
+            return error_json(413, "PAYLOAD_TOO_LARGE", f"a record is at most {MAX_BODY} bytes")
         h = request.headers
         sender, created_s, nonce, sig = (h.get(f"x-sw-{k}") for k in ("sender", "created", "nonce", "signature"))
-        party = registry.get(sender or "")
+        if not (sender and created_s and nonce and sig):
+            return error_json(401, "SIGNATURE_MISSING", "send X-SW-Sender, X-SW-Created, X-SW-Nonce, X-SW-Signature")
+        party = registry.get(sender)
         if sender != peer_id or party is None or party.public_key is None:
-            return _error(401, "UNKNOWN_SENDER", f"only the peer bureau {peer_id} may use this line")
+            return error_json(401, "UNKNOWN_SENDER", f"only the peer bureau {peer_id} may use this line")
         try:
-            created = int(created_s or "")
+            created = int(created_s)
         except ValueError:
-            return _error(401, "SIGNATURE_INVALID", "x-sw-created must be a Unix timestamp in seconds")
+            return error_json(401, "SIGNATURE_INVALID", "x-sw-created must be a Unix timestamp in seconds")
         if abs(time.time() - created) > window_s:
-            return _error(401, "SIGNATURE_EXPIRED", f"x-sw-created is more than {window_s} s from now")
-        if not (nonce and sig) or not signing.verify(party.public_key, sig, "POST", PATH, sender, created, nonce, body):
-            return _error(401, "SIGNATURE_INVALID", "the signature does not match this body, path and sender")
+            return error_json(401, "SIGNATURE_EXPIRED", f"x-sw-created is more than {window_s} s from now")
+        if not signing.verify(party.public_key, sig, "POST", PATH, sender, created, nonce, body):
+            return error_json(401, "SIGNATURE_INVALID", "the signature does not match this body, path and sender")
         try:
             message = decode(body)
         except MessageError as e:
-            issues = [i.to_dict() for i in e.issues]
-            return _error(422, "MESSAGE_INVALID", "the record is not a valid message", issues)
-        if not is_record(message) or message.head.sender_id != sender:
-            return _error(422, "NOT_A_RECORD", "the line carries TX101-TX104 records whose SenderID is the signer")
+            first = e.issues[0]
+            return error_json(422, first.code, f"the record is not valid; first: {first.message}",
+                              [i.to_dict() for i in e.issues])  # fmt: skip
+        if not is_record(message):
+            return error_json(403, "NOT_AUTHORIZED", "the line carries dual-channel records only (TX101-TX104)")
+        if message.head.sender_id != sender:
+            return error_json(422, "SENDER_MISMATCH", "Head/SenderID must be the bureau that signed the request")
         applied = on_record(message, "B")
         r = message.body.record
         return JSONResponse({"record_id": r.record_id, "version": r.record_version, "applied": applied})

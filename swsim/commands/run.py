@@ -131,6 +131,8 @@ def up_cmd(
     if stack.broker is not None:
         out.print(f"embedded broker (Tansu, memory only) at {stack.broker.bootstrap}")
     out.print(f"nodes: {', '.join(sorted(stack.nodes))}")
+    for node in stack.nodes.values():
+        _print_tax_line(node.handler)
     s = stack.settings
     out.print(
         f"gateway: http://{s.http_host}:{s.http_port}  (OpenAPI /openapi.json, AsyncAPI /asyncapi.json, "
@@ -184,11 +186,20 @@ def node_cmd(
     out.print(
         f"node {role} ({party.name}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*; Ctrl-C stops"
     )
+    _print_tax_line(handler)
     _wait_for_signal()
     node.stop()
     node.store.close()
     transport.close()
     out.print("node stopped")
+
+
+def _print_tax_line(handler: object) -> None:
+    from tax_exchange.handler import TaxHandler
+
+    if isinstance(handler, TaxHandler) and handler.line is not None:
+        peer = handler.peer_url or "not set (SWSIM_TAX_LINE_PEER_URL)"
+        out.print(f"tax {handler.party_id}: dedicated line (channel B) at {handler.line.url}; peer {peer}")
 
 
 def parties_cmd() -> None:
