@@ -71,14 +71,17 @@ class Stack:
         )
         gw.ensure_topics()
         stack = cls(settings, clock or SimClock(), gw, broker)
-        router_transport = stack._transport("swsim-router")
-        gw.start_router(router_transport)
+        stack.start_router()
         if with_nodes:
             for p in default_parties(settings.network_seed):
                 if p.role != Role.GATEWAY:
                     stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
             stack.wire_tax_line()
         return stack
+
+    def start_router(self) -> None:
+        """One more gateway router (a consumer-group member) on its own Kafka client."""
+        self.gateway.start_router(self._transport("swsim-router"))
 
     def tax(self, party_id: str) -> TaxHandler:
         handler = self.nodes[party_id].handler

@@ -166,3 +166,43 @@ def test_node_as_its_own_process(broker: EmbeddedBroker, env: dict[str, str], tm
         assert "node stopped" in out
     finally:
         stack.stop()
+
+
+def test_a_tax_bureau_as_its_own_process_on_both_channels(
+    broker: EmbeddedBroker, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Chongqing tax runs alone (`swsim node tax-cq`); Sichuan tax, in this process, reaches it on both channels."""
+    from swsim.network import TAX_CQ, TAX_SC
+    from swsim.node.clock import SimClock
+    from swsim.settings import Settings
+    from swsim.stack import Stack, handler_for, store_path
+    from tax_exchange.reconcile import read_view
+    from tests.tax.test_dual_channel import publish
+
+    cq_port, sc_port = free_port(), free_port()
+    proc_env = {**env, "SWSIM_DATA_DIR": str(tmp_path / "cq"), "SWSIM_TAX_LINE_CQ": f"127.0.0.1:{cq_port}",
+                "SWSIM_TAX_LINE_PEER_URL": f"http://127.0.0.1:{sc_port}"}  # fmt: skip
+    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=env["SWSIM_TOPIC_PREFIX"],
+                        data_dir=tmp_path / "sc", network_seed=SEED, tax_line_sc=f"127.0.0.1:{sc_port}",
+                        tax_line_peer_url=f"http://127.0.0.1:{cq_port}")  # fmt: skip
+    stack = Stack.start(settings, SimClock(), with_nodes=False)
+    p = _start(["node", "tax-cq", "--bootstrap", broker.bootstrap], proc_env)
+    try:
+        sc = next(x for x in default_parties(SEED) if x.id == TAX_SC)
+        stack.add_node(TAX_SC, handler_for(TAX_SC, sc.role, sc.name, settings))
+        ids = publish(stack, TAX_SC, 3, "proc")
+        cq_store = store_path(Settings(data_dir=tmp_path / "cq"), TAX_CQ)
+        deadline = time.monotonic() + 60
+        got: set[tuple[str, str]] = set()
+        while time.monotonic() < deadline and len(got) < 6:
+            if cq_store.exists():
+                got = {(a.record_id, a.channel) for a in read_view(TAX_CQ, cq_store).arrivals if a.record_id in ids}
+            time.sleep(0.2)
+        assert got == {(rid, ch) for rid in ids for ch in "AB"}
+        assert set(read_view(TAX_CQ, cq_store).applications.values()) == {1}
+    finally:
+        code, out = _stop(p)
+        stack.stop()
+    assert code == 0, out
+    assert f"dedicated line (channel B) at http://127.0.0.1:{cq_port}" in out
+    assert "node stopped" in out
