@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from swsim.commands import bench, demo, messages, run, tax
+from swsim.commands import bench, demo, messages, run, tax, traffic
 
 app = typer.Typer(
     name="swsim",
@@ -22,6 +22,9 @@ app.command("up")(run.up_cmd)
 app.command("parties")(run.parties_cmd)
 app.command("demo")(demo.demo_cmd)
 app.command("node")(run.node_cmd)
+app.command("generate")(traffic.generate_cmd)
+app.command("record")(traffic.record_cmd)
+app.command("replay")(traffic.replay_cmd)
 app.add_typer(bench.app, name="bench")
 app.add_typer(tax.app, name="tax")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,12 @@ from schemas.samples import all_samples
 from swsim.demo.driver import Driver
 from swsim.network import TAX_CQ, TAX_SC, Role, default_parties
 from swsim.node.runtime import Context
+
+
+@functools.cache
+def samples() -> dict[MessageType, Message]:
+    """The samples the builders start from (built once; never mutated: builders copy them)."""
+    return all_samples()
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def _with_bill(x: object, bill: str) -> object:
 
 
 def manifest(ctx: Context, mt: MessageType, office: str, bill: str, unloading: c.Locode) -> Message:
-    s = all_samples()[mt]
+    s = samples()[mt]
     d = s.body
     cons = [_with_bill(x, bill) for x in d.consignment]
     if hasattr(cons[0], "unloading_location"):
@@ -56,9 +63,10 @@ def manifest(ctx: Context, mt: MessageType, office: str, bill: str, unloading: c
     return type(s)(head=ctx.head(mt, office, bill), declaration=body)  # type: ignore[call-arg]
 
 
-def declaration(ctx: Context, office: str, bill: str, importing: bool) -> Message:
-    s = all_samples()[MessageType.DC101]
-    number = f"{office}{ctx.now:%Y}{'1' if importing else '0'}{int(time.time_ns()) % 10**9:09d}"
+def declaration(ctx: Context, office: str, bill: str, importing: bool, serial: int | None = None) -> Message:
+    s = samples()[MessageType.DC101]
+    serial = int(time.time_ns()) % 10**9 if serial is None else serial
+    number = f"{office}{ctx.now:%Y}{'1' if importing else '0'}{serial % 10**9:09d}"
     body = s.body.model_copy(
         update={
             "declaration_number": number,
@@ -70,11 +78,13 @@ def declaration(ctx: Context, office: str, bill: str, importing: bool) -> Messag
     return type(s)(head=ctx.head(MessageType.DC101, office, bill), declaration=body)  # type: ignore[call-arg]
 
 
-def transit(ctx: Context, departure: str, destination: str, bill: str, days: int = 14) -> Message:
-    s = all_samples()[MessageType.TT101]
+def transit(
+    ctx: Context, departure: str, destination: str, bill: str, days: int = 14, serial: int | None = None
+) -> Message:
+    s = samples()[MessageType.TT101]
     body = s.body.model_copy(
         update={
-            "transit_id": f"TT{departure}{_stamp()}",
+            "transit_id": f"TT{departure}{_stamp() if serial is None else f'{serial:010d}'}",
             "departure_office_id": c.CustomsOffice(departure),
             "destination_office_id": c.CustomsOffice(destination),
             "transport_contract_document": DocumentRef(id=bill),
@@ -184,7 +194,7 @@ def export_rail(d: Driver) -> Outcome:
 
 
 def waybill(ctx: Context, office: str, waybill_id: str) -> Message:
-    s = all_samples()[MessageType.WB101]
+    s = samples()[MessageType.WB101]
     body = s.body.model_copy(update={"waybill_id": waybill_id, "issue_date_time": ctx.now})
     return type(s)(head=ctx.head(MessageType.WB101, office, waybill_id), declaration=body)  # type: ignore[call-arg]
 
@@ -192,8 +202,8 @@ def waybill(ctx: Context, office: str, waybill_id: str) -> Message:
 def leg_event(
     ctx: Context, office: str, waybill_id: str, seq: int, status: c.LegStatus, where: c.Locode, endorse: bool = False
 ) -> Message:
-    s = all_samples()[MessageType.WB102]
-    wb = all_samples()[MessageType.WB101].body
+    s = samples()[MessageType.WB102]
+    wb = samples()[MessageType.WB101].body
     update: dict[str, object] = {
         "waybill_id": waybill_id,
         "leg_sequence_numeric": seq,
@@ -251,7 +261,7 @@ def multimodal(d: Driver) -> Outcome:
 
 def registration(ctx: Context, bureau: str, uscc: str, refund_class: c.RefundClass, version: int = 1) -> Any:
     """A tax registration record (TX101 body) for an exporter, with its export refund class."""
-    body = all_samples()[MessageType.TX101].body
+    body = samples()[MessageType.TX101].body
     record = body.record.model_copy(
         update={
             "record_id": f"REG-{uscc}",
@@ -266,7 +276,7 @@ def registration(ctx: Context, bureau: str, uscc: str, refund_class: c.RefundCla
 
 def exporter_uscc() -> str:
     """The USCC of the consignor on the sample export declaration (a synthetic Chengdu exporter)."""
-    consignor: str = all_samples()[MessageType.DC101].body.consignor.id
+    consignor: str = samples()[MessageType.DC101].body.consignor.id
     return consignor.removeprefix("USCI+")
 
 
