@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from schemas import codes as c
 from schemas.codes import FunctionCode
@@ -164,12 +164,3 @@ def _uscc(r: random.Random, region: str) -> str:
     from schemas.synthetic import make_uscc
 
     return make_uscc(r, region)
-
-
-def summary(plan: list[Planned]) -> dict[str, Any]:
-    """Counts per message type and per sender (for tests and the CLI)."""
-    types: dict[str, int] = {}
-    for p in plan:
-        t = p.message.head.message_type.value
-        types[t] = types.get(t, 0) + 1
-    return {"messages": len(plan), "types": dict(sorted(types.items()))}

@@ -88,11 +88,13 @@ def replay(
     entries: Iterable[Entry],
     send: Callable[[Entry, bytes, str | None], None],
     speed: float | None,
-    tag: str,
+    tag: str | None,
     is_ingress: Callable[[str], bool],
     progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
-    """Send every ingress entry (``speed`` None: as fast as possible). ``send(entry, body, new_message_id)``."""
+    """Send every ingress entry (``speed`` None: as fast as possible). ``send(entry, body, message_id)``.
+
+    ``tag`` None sends the bodies unchanged, with the MessageID of their ``sw-message-id`` header."""
     stats = ReplayStats()
     start = time.perf_counter()
     t0: float | None = None
@@ -100,7 +102,7 @@ def replay(
         if not is_ingress(e.topic):
             stats.skipped += 1
             continue
-        body, mid = rewrite(e.body, tag)
+        body, mid = rewrite(e.body, tag) if tag is not None else (e.body, e.header("sw-message-id"))
         if speed is not None:
             t0 = e.t if t0 is None else t0
             intended = start + (e.t - t0) / speed

@@ -27,7 +27,7 @@ CREATE INDEX IF NOT EXISTS dc_line_due ON dc_line (status, next_attempt);
 """
 
 CHANNELS = ("A", "B")
-CHANNEL_NAMES = {"A": "tax data exchange channel (Kafka, via the gateway)", "B": "dedicated line (direct HTTP)"}
+"""A: the tax data exchange channel (Kafka, via the gateway); B: the dedicated line (direct HTTP)."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,6 @@ class Books:
             (s.record_id, s.version, s.receiver, s.type, s.digest, s.sent_at),
         )
 
-    def all_sent(self) -> list[Sent]:
-        return [Sent(*r) for r in self.store.rows("SELECT * FROM dc_sent ORDER BY sent_at, record_id")]
-
     def queue_line(self, record_id: str, version: int, receiver: str, body: bytes, content_type: str) -> None:
         self.store.execute(
             "INSERT INTO dc_line (record_id, version, receiver, body, content_type, status, attempts, next_attempt) "
@@ -104,9 +101,6 @@ class Books:
             "UPDATE dc_line SET attempts = ?, next_attempt = ?, last_error = ? WHERE seq = ?",
             (attempts, next_attempt, error[:300], seq),
         )
-
-    def line_counts(self) -> dict[str, int]:
-        return dict(self.store.rows("SELECT status, COUNT(*) FROM dc_line GROUP BY status"))
 
     def line_entries(self) -> list[LineEntry]:
         return [_line(r) for r in self.store.rows("SELECT * FROM dc_line ORDER BY seq")]

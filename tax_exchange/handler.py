@@ -21,16 +21,8 @@ from gateway.registry import Registry
 from schemas.codec import Format, encode
 from schemas.envelope import Message
 from schemas.message_types import MessageType
-from schemas.tax import (
-    AbnormalBody,
-    AbnormalMessage,
-    HighRiskBody,
-    HighRiskMessage,
-    RealNameBody,
-    RealNameMessage,
-    RegistrationBody,
-    RegistrationMessage,
-)
+from schemas.registry import SPECS
+from schemas.tax import AbnormalBody, HighRiskBody, RealNameBody, RegistrationBody
 from swsim.network import DOMESTIC_CUSTOMS, TAX_PEER
 from tax_exchange import books as b
 from tax_exchange import refund
@@ -41,12 +33,6 @@ from tax_exchange.records import CUSTOMS_SHARED, RECORD_TYPES, RecordError, dige
 if TYPE_CHECKING:
     from swsim.node.runtime import Context, Node
 
-MESSAGE_CLASSES: dict[MessageType, type[Message]] = {
-    MessageType.TX101: RegistrationMessage,
-    MessageType.TX102: RealNameMessage,
-    MessageType.TX103: AbnormalMessage,
-    MessageType.TX104: HighRiskMessage,
-}
 _TYPE_OF_BODY: dict[object, MessageType] = {
     RegistrationBody: MessageType.TX101,
     RealNameBody: MessageType.TX102,
@@ -114,7 +100,7 @@ class TaxHandler:
                 "VERSION_NOT_NEWER",
                 f"{record.record_id} is at version {current['version']}: publish version {current['version'] + 1}",
             )
-        cls = MESSAGE_CLASSES[mt]
+        cls = SPECS[mt].model
         message = cls(head=ctx.head(mt, self.peer, record.record_id), declaration=body)  # type: ignore[call-arg]
         self._apply(ctx, message)
         rid, version = identity(message)

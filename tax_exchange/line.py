@@ -154,7 +154,6 @@ class LineSender:
         self.max_backoff_s = max_backoff_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.paused = threading.Event()  # fault injection: the sender side of the line cut
         self.mutate: Callable[[bytes], bytes] | None = None  # fault injection: a buggy line adapter
 
     def start(self) -> LineSender:
@@ -183,7 +182,7 @@ class LineSender:
     def drain(self, client: httpx.Client) -> int:
         """Send what is due; returns entries settled (delivered or rejected)."""
         url = self.peer_url()
-        if url is None or self.paused.is_set():
+        if url is None:
             return 0
         settled = 0
         for e in self.books.line_due(time.time()):

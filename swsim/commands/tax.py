@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -41,7 +42,7 @@ def reconcile_cmd(
         raise typer.BadParameter(str(e)) from None
     try:
         views = [read_view(p, store_path(settings, p)) for p in (TAX_CQ, TAX_SC)]
-    except (FileNotFoundError, OSError) as e:
+    except (OSError, sqlite3.Error) as e:
         out.print(f"[red]{e}[/red]; run the exchange first (swsim up / swsim demo) or give --data-dir")
         raise typer.Exit(2) from None
     report = reconcile(views[0], views[1], settings.tax_reconcile_threshold_s)

@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from simulators.recording import Entry
+from simulators.replay import ReplayStats
 from swsim.settings import Settings
 
 out = Console(highlight=False, stderr=True)
@@ -43,48 +46,66 @@ def generate_cmd(
     from schemas.codec import encode
     from simulators.generator import Generator
     from simulators.recording import Entry, Writer
-    from simulators.replay import ReplayStats, wait_until
 
     settings = _settings(bootstrap)
-    topics = Topics(settings.topic_prefix)
-    plan = Generator(seed, settings.network_seed).plan(rate, duration)
+    ingress = Topics(settings.topic_prefix).ingress
+    t0 = time.time() if out_file is not None else 0.0
+    entries = (
+        Entry(
+            t0 + p.offset_s,
+            ingress,
+            p.key.encode(),
+            [("sw-sender", p.sender.encode()), ("sw-message-id", p.message.head.message_id.encode())],
+            encode(p.message, "json"),
+        )
+        for p in Generator(seed, settings.network_seed).plan(rate, duration)
+    )
     total = int(rate * duration)
-    if out_file is not None:
-        t0 = time.time()
+    if out_file is None:
+        if settings.kafka_bootstrap is None:
+            raise typer.BadParameter("give --bootstrap HOST:PORT, set SWSIM_KAFKA_BOOTSTRAP, or use --out FILE")
+        _send(settings, entries, 1.0, None, total, "sending")
+        return
+    try:
         with Writer(out_file, f"swsim generate --seed {seed}") as w, _progress() as bar:
             task = bar.add_task("generating", total=total)
-            for p in plan:
-                body = encode(p.message, "json")
-                w.write(
-                    Entry(t0 + p.offset_s, topics.ingress, p.key.encode(), [("sw-sender", p.sender.encode())], body)
-                )
+            for e in entries:
+                w.write(e)
                 bar.advance(task)
-        out.print(f"wrote {w.count} messages to {out_file}")
-        return
-    if settings.kafka_bootstrap is None:
-        raise typer.BadParameter("give --bootstrap HOST:PORT, set SWSIM_KAFKA_BOOTSTRAP, or use --out FILE")
+    except OSError as e:
+        out.print(f"[red]cannot write {out_file}: {e.strerror or e}[/red]")
+        raise typer.Exit(2) from None
+    out.print(f"wrote {w.count} messages to {out_file}")
+
+
+def _send(settings: Settings, entries: Iterable[Entry], speed: float | None, tag: str | None, total: int | None,
+          what: str) -> ReplayStats:  # fmt: skip
+    """Send entries into the running exchange as their senders (re-signed), on schedule or flat out."""
+    from gateway.topics import Topics
     from simulators.publisher import Publisher
+    from simulators.replay import replay
     from swsim.transport.kafka import KafkaTransport
 
-    transport = KafkaTransport(settings.kafka_bootstrap, "swsim-generate", producer=settings.kafka_producer)
-    pub, stats = Publisher(transport, topics, settings.network_seed), ReplayStats()
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
+    transport = KafkaTransport(settings.kafka_bootstrap, f"swsim-{what}", producer=settings.kafka_producer)
+    pub = Publisher(transport, Topics(settings.topic_prefix), settings.network_seed)
+
+    def send(e: Entry, body: bytes, mid: str | None) -> None:
+        pub.publish(e.header("sw-sender") or "", body, e.key.decode() if e.key else None, mid)
+
     try:
         with _progress() as bar:
-            task = bar.add_task("sending", total=total)
-            start = time.perf_counter()
-            for p in plan:
-                intended = start + p.offset_s
-                wait_until(intended)
-                stats.errors_us.record_value(max(1, int((time.perf_counter() - intended) * 1e6)))
-                pub.publish(p.sender, encode(p.message, "json"), p.key, p.message.head.message_id)
-                bar.advance(task)
+            task = bar.add_task(what, total=total)
+            stats = replay(entries, send, speed, tag, lambda t: t.endswith(".ingress"),
+                           lambda n: bar.update(task, completed=n))  # fmt: skip
             pub.flush()
-            stats.sent, stats.duration_s = pub.sent, time.perf_counter() - start
     finally:
         transport.close()
     t = stats.timing()
-    out.print(f"sent {stats.sent} messages in {stats.duration_s:.1f} s ({stats.rate:.0f}/s); send-time error "
-              f"p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.2f} ms")  # fmt: skip
+    out.print(f"{what}: {stats.sent} messages in {stats.duration_s:.1f} s ({stats.rate:.0f}/s)")
+    out.print(f"send-time error p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.2f} ms")
+    return stats
 
 
 def record_cmd(
@@ -109,7 +130,14 @@ def record_cmd(
     consumer = transport.consumer([topics.ingress], f"swsim-record-{time.time_ns()}", from_beginning, assign=True)
     deadline = None if duration is None else time.monotonic() + duration
     try:
-        with Writer(out_file, f"swsim record {topics.ingress}") as w:
+        w = Writer(out_file, f"swsim record {topics.ingress}")
+    except OSError as e:
+        consumer.close()
+        transport.close()
+        out.print(f"[red]cannot write {out_file}: {e.strerror or e}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        with w:
             out.print(f"recording {topics.ingress} to {out_file}; Ctrl-C stops")
             while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
                 for r in consumer.poll(0.2, 1000):
@@ -131,46 +159,22 @@ def replay_cmd(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
 ) -> None:
     """Replay a recording into a running exchange, re-signed, with fresh message ids; report timing fidelity."""
-    from gateway.topics import Topics
-    from simulators.publisher import Publisher
     from simulators.recording import RecordingError, read
-    from simulators.replay import replay
-    from swsim.transport.kafka import KafkaTransport
 
     if (speed is None) == (not max_rate):
         raise typer.BadParameter("give exactly one of --speed N or --max-rate")
     settings = _settings(bootstrap)
-    if settings.kafka_bootstrap is None:
-        raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
     if not file.exists():
         raise typer.BadParameter(f"{file} does not exist")
     run = tag or format(time.time_ns() // 1_000_000 % 36**6, "x")
-    transport = KafkaTransport(settings.kafka_bootstrap, "swsim-replay", producer=settings.kafka_producer)
-    pub = Publisher(transport, Topics(settings.topic_prefix), settings.network_seed)
-
-    def send(e: object, body: bytes, mid: str | None) -> None:
-        from simulators.recording import Entry
-
-        assert isinstance(e, Entry)
-        pub.publish(e.header("sw-sender") or "", body, e.key.decode() if e.key else None, mid)
-
     try:
-        with _progress() as bar:
-            task = bar.add_task("replaying", total=None)
-            stats = replay(read(file), send, None if max_rate else speed, run, lambda t: t.endswith(".ingress"),
-                           lambda n: bar.update(task, completed=n))  # fmt: skip
-            pub.flush()
+        stats = _send(settings, read(file), None if max_rate else speed, run, None, "replaying")
     except RecordingError as e:
         out.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
-    finally:
-        transport.close()
-    timing = {f"timing_error_{k}": v for k, v in stats.timing().items()}
-    figures = {"sent": stats.sent, "skipped": stats.skipped, "duration_s": round(stats.duration_s, 3),
-               "rate": round(stats.rate, 1), "tag": run, **timing}  # fmt: skip
     if as_json:
-        print(json.dumps(figures))
-        return
-    t = stats.timing()
-    out.print(f"replayed {stats.sent} messages (tag {run}) in {stats.duration_s:.1f} s ({stats.rate:.0f}/s)")
-    out.print(f"send-time error p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.2f} ms")
+        timing = {f"timing_error_{k}": v for k, v in stats.timing().items()}
+        print(json.dumps({"sent": stats.sent, "skipped": stats.skipped, "duration_s": round(stats.duration_s, 3),
+                          "rate": round(stats.rate, 1), "tag": run, **timing}))  # fmt: skip
+    else:
+        out.print(f"replayed message ids carry the suffix .{run}")

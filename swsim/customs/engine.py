@@ -60,6 +60,7 @@ class CustomsHandler:
     office: str
     name: str
     peers: list[str] = field(default_factory=list)  # domestic offices that get inspection results
+    _refunds_checked: str = field(default="", init=False)  # the date refund deadlines were last checked
 
     # ---------------------------------------------------------------- dispatch
     def handle(self, m: Message, ctx: Context) -> None:
@@ -80,7 +81,9 @@ class CustomsHandler:
                 t["status"] = "overdue"
                 ctx.store.put("transit", t["id"], t)
                 ctx.note("transit_overdue", transit=t["id"], bill=t["bill"], deadline=t["deadline"])
-        refund.overdue(ctx)
+        if today != self._refunds_checked:
+            refund.overdue(ctx)
+            self._refunds_checked = today
 
     # ---------------------------------------------------------------- answers
     def _send(self, ctx: Context, message: Message) -> None:

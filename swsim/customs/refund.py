@@ -140,26 +140,27 @@ def exited(ctx: Context, bill: str, cause: str) -> None:
 
 
 def overdue(ctx: Context) -> None:
-    """Cases whose goods did not reach the exit port by the deadline: tell tax (NOT_ARRIVED), once."""
-    today = ctx.now.astimezone(CST).date().isoformat()
+    """Cases whose goods did not reach the exit port by the deadline: tell tax (NOT_ARRIVED), once.
+
+    A case can only become overdue when the (Beijing-time) date changes, so the engine calls this once a day."""
+    today = ctx.now.astimezone(CST).strftime("%Y%m%d")  # the wire form of ExitDeadlineDate
+    open_states = (c.RefundState.RELEASED.value, c.RefundState.REFUNDED.value)
     for doc in ctx.store.all("refund"):
         case = doc["case"]
-        if doc["exited"] is not None or doc["not_arrived_sent"]:
+        if doc["exited"] is not None or doc["not_arrived_sent"] or case["StateCode"] not in open_states:
             continue
-        deadline = f"{case['ExitDeadlineDate'][:4]}-{case['ExitDeadlineDate'][4:6]}-{case['ExitDeadlineDate'][6:]}"
-        if deadline >= today or case["StateCode"] not in (c.RefundState.RELEASED.value, c.RefundState.REFUNDED.value):
-            continue
-        cause = f"deadline {deadline}"
-        _send_state(ctx, doc["bill"], doc, c.RefundState.NOT_ARRIVED, cause)
+        if case["ExitDeadlineDate"] < today:
+            _send_state(ctx, doc["bill"], doc, c.RefundState.NOT_ARRIVED, None)
 
 
-def _send_state(ctx: Context, bill: str, doc: dict[str, Any], state: c.RefundState, cause: str) -> None:
+def _send_state(ctx: Context, bill: str, doc: dict[str, Any], state: c.RefundState, cause: str | None) -> None:
+    """Send the case in ``state``; ``cause`` None: this very message is the cause (a deadline passed)."""
     body = RefundCaseBody.model_validate(doc["case"])
-    head = ctx.head(MessageType.TX201, doc["bureau"], bill, cause if not cause.startswith("deadline") else None)
+    head = ctx.head(MessageType.TX201, doc["bureau"], bill, cause)
     transition = Transition(
         from_state_code=body.state_code,
         to_state_code=state,
-        caused_by_message_id=head.message_id if cause.startswith("deadline") else cause,
+        caused_by_message_id=cause or head.message_id,
         transition_date_time=ctx.now,
     )
     body = body.model_copy(

@@ -86,3 +86,20 @@ def test_generate_replay_record_gives_the_same_sequence(stack: Stack, tmp_path: 
             expected.setdefault(e.key, []).append(e.body)
         assert by_key == expected
         assert sorted(e.header("sw-sender") or "" for e in mine) == sorted(e.header("sw-sender") or "" for e in sent)
+
+
+def test_generate_sends_on_schedule_to_a_running_exchange(stack: Stack, tmp_path: Path) -> None:
+    env = {"SWSIM_KAFKA_BOOTSTRAP": stack.settings.kafka_bootstrap or "", "SWSIM_TOPIC_PREFIX":
+           stack.settings.topic_prefix, "SWSIM_DATA_DIR": str(tmp_path)}  # fmt: skip
+    t = time.monotonic()
+    r = CliRunner().invoke(app, ["generate", "--rate", "50", "--duration", "0.4", "--seed", "12"], env=env)
+    assert r.exit_code == 0, r.output
+    assert time.monotonic() - t >= 0.38  # 20 messages, 20 ms apart: sent on schedule, not in a burst
+    ledger = stack.gateway.ledger
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and ledger.counts()["messages"] < 20:
+        time.sleep(0.2)
+    assert ledger.counts()["messages"] == 20
+    r = CliRunner().invoke(app, ["generate", "--rate", "5", "--duration", "1", "--out", "/proc/no/such/file"], env=env)
+    assert r.exit_code == 2
+    assert "cannot write" in r.output
