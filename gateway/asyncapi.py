@@ -38,8 +38,10 @@ _ROUTED_HEADERS = {
             "sw-format",
             "sw-correlation-id",
             "sw-reference-id",
+            "sw-receipt-status",
         )
     },
+    "description": "sw-reference-id and sw-receipt-status (delivered or rejected) are set on receipts only.",
 }
 
 

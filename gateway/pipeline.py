@@ -301,7 +301,7 @@ class Pipeline:
         if redeliver and stored.seq is not None:
             self._in_flight.add(stored.seq)
         out = [Outgoing(self.topics.inbox(r), p.inbound.body, key, base) for r in stored.receivers] if redeliver else []
-        out.append(self._receipt_out(p.sender.id, receipt, key, rid, p.fmt, p.message_id))
+        out.append(self._receipt_out(p.sender.id, receipt, key, rid, p.fmt, p.message_id, "delivered"))
         status = "delivered" if result == "new" else "duplicate"
         event = self._event(status, p, p.sender.id, stored.receivers, [], rid)
         return Outcome(
@@ -361,21 +361,23 @@ class Pipeline:
             self.ledger.add_receipt(
                 ReceiptRecord(rid, sender.id, p.message_id, "rejected", codes, p.fmt, receipt, p.now)
             )
-            out.append(self._receipt_out(sender.id, receipt, inbound.key, rid, p.fmt, p.message_id))
+            out.append(self._receipt_out(sender.id, receipt, inbound.key, rid, p.fmt, p.message_id, "rejected"))
         mtype = p.mtype.value if p.mtype else None
         event = self._event("rejected", p, dl.sender, [], codes, rid)
         return Outcome("rejected", dl.sender, p.message_id, mtype, [], issues, rid, receipt, out, None, dl_id, event)
 
     def _receipt_out(
-        self, to: str, receipt: bytes, key: bytes | None, rid: str, fmt: Format, message_id: str
+        self, to: str, receipt: bytes, key: bytes | None, rid: str, fmt: Format, message_id: str, status: str
     ) -> Outgoing:
-        """A gateway receipt on its way to the sender's inbox."""
+        """A gateway receipt on its way to the sender's inbox (``status``: delivered or rejected, also a header so a
+        reader can count receipts without decoding them)."""
         headers: Headers = [
             ("sw-sender", GATEWAY_ID.encode()),
             ("sw-message-id", _h(rid)),
             ("sw-message-type", b"MT9999"),
             ("sw-format", _h(fmt)),
             ("sw-reference-id", _h(message_id)),
+            ("sw-receipt-status", status.encode()),
         ]
         return Outgoing(self.topics.inbox(to), receipt, key, headers)
 

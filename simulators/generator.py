@@ -28,6 +28,7 @@ from schemas.codes import FunctionCode
 from schemas.envelope import Head, Message
 from schemas.message_types import MessageType
 from schemas.samples import BASE_TIME
+from simulators.recording import Entry
 from swsim.demo.scenarios import declaration, leg_event, manifest, registration, transit, waybill
 from swsim.network import TAX_CQ, TAX_SC, Role, default_parties
 from swsim.node.runtime import Context
@@ -164,3 +165,12 @@ def _uscc(r: random.Random, region: str) -> str:
     from schemas.synthetic import make_uscc
 
     return make_uscc(r, region)
+
+
+def entries(gen: Generator, rate: float, duration_s: float, ingress: str, t0: float = 0.0) -> Iterator[Entry]:
+    """The planned traffic as recording entries (JSON bodies; ``t`` = ``t0`` + offset), ready to write or send."""
+    from schemas.codec import encode
+
+    for p in gen.plan(rate, duration_s):
+        headers = [("sw-sender", p.sender.encode()), ("sw-message-id", p.message.head.message_id.encode())]
+        yield Entry(t0 + p.offset_s, ingress, p.key.encode(), headers, encode(p.message, "json"))

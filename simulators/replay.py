@@ -86,17 +86,21 @@ def wait_until(t: float) -> None:
 
 def replay(
     entries: Iterable[Entry],
-    send: Callable[[Entry, bytes, str | None], None],
+    send: Callable[[Entry, bytes, str | None, float], None],
     speed: float | None,
     tag: str | None,
     is_ingress: Callable[[str], bool],
     progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
-    """Send every ingress entry (``speed`` None: as fast as possible). ``send(entry, body, message_id)``.
+    """Send every ingress entry (``speed`` None: as fast as possible). ``send(entry, body, message_id, intended)``:
+    ``intended`` is the scheduled send time on the ``time.perf_counter`` clock (flat out: the moment of sending), so
+    a caller can measure latency from the schedule rather than from a late send (no coordinated omission).
 
-    ``tag`` None sends the bodies unchanged, with the MessageID of their ``sw-message-id`` header."""
+    ``tag`` None sends the bodies unchanged, with the MessageID of their ``sw-message-id`` header.
+    ``progress(sent)`` is called about five times a second."""
     stats = ReplayStats()
     start = time.perf_counter()
+    shown = start
     t0: float | None = None
     for e in entries:
         if not is_ingress(e.topic):
@@ -107,10 +111,14 @@ def replay(
             t0 = e.t if t0 is None else t0
             intended = start + (e.t - t0) / speed
             wait_until(intended)
-            stats.errors_us.record_value(max(1, int((time.perf_counter() - intended) * 1_000_000)))
-        send(e, body, mid)
+            now = time.perf_counter()
+            stats.errors_us.record_value(max(1, int((now - intended) * 1_000_000)))
+        else:
+            intended = now = time.perf_counter()
+        send(e, body, mid, intended)
         stats.sent += 1
-        if progress is not None and stats.sent % 500 == 0:
+        if progress is not None and now - shown >= 0.2:
+            shown = now
             progress(stats.sent)
     stats.duration_s = time.perf_counter() - start
     return stats

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from swsim.commands import bench, demo, messages, run, tax, traffic
+from swsim.commands import bench, demo, load, messages, run, tax, traffic
 
 app = typer.Typer(
     name="swsim",
@@ -25,6 +25,7 @@ app.command("node")(run.node_cmd)
 app.command("generate")(traffic.generate_cmd)
 app.command("record")(traffic.record_cmd)
 app.command("replay")(traffic.replay_cmd)
+app.command("load")(load.load_cmd)
 app.add_typer(bench.app, name="bench")
 app.add_typer(tax.app, name="tax")
 

@@ -18,6 +18,7 @@ from swsim.node.runtime import Handler, Node
 from swsim.node.store import NodeStore
 from swsim.settings import Settings
 from swsim.transport.kafka import KafkaTransport
+from swsim.transport.mux import InboxMux
 from tax_exchange.handler import TaxHandler
 
 ROLES = {"customs-cq": "8000", "customs-cd": "7900", "tax-cq": TAX_CQ, "tax-sc": TAX_SC}
@@ -58,6 +59,8 @@ class Stack:
     broker: EmbeddedBroker | None = None
     nodes: dict[str, Node] = field(default_factory=dict)
     transports: list[KafkaTransport] = field(default_factory=list)
+    mux: InboxMux | None = None
+    """Every node's inbox through one consumer (see swsim/transport/mux.py)."""
 
     @classmethod
     def start(cls, settings: Settings, clock: SimClock | None = None, with_nodes: bool = True) -> Stack:
@@ -110,6 +113,8 @@ class Stack:
 
     def add_node(self, party_id: str, handler: Handler, resend_after_s: float = 5.0) -> Node:
         store = NodeStore(store_path(self.settings, party_id), getattr(handler, "store_schema", ""))
+        if self.mux is None:
+            self.mux = InboxMux(self._transport("nodes-inbox"), f"nodes-{self.settings.topic_prefix}")
         node = Node(
             party_id,
             private_key(self.settings.network_seed, party_id),
@@ -119,6 +124,7 @@ class Stack:
             handler,
             self.clock,
             resend_after_s,
+            inbox=self.mux.view(self.gateway.topics.inbox(party_id)),
         )
         self.nodes[party_id] = node.start()
         return node
@@ -134,6 +140,8 @@ class Stack:
         for node in self.nodes.values():
             node.stop()
             node.store.close()
+        if self.mux is not None:
+            self.mux.close()
         self.gateway.stop()
         for t in self.transports:
             t.close()

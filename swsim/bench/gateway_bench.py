@@ -4,19 +4,15 @@ the same run on the same broker (see README for the figures and how to read them
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from hdrh.histogram import HdrHistogram
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -26,6 +22,7 @@ from schemas.codec import encode
 from swsim.broker import EmbeddedBroker, free_port
 from swsim.client import signed_headers
 from swsim.network import Role, api_key, default_parties, private_key
+from swsim.proc import served
 from swsim.settings import Settings
 from swsim.transport.kafka import KafkaTransport
 
@@ -127,31 +124,6 @@ def router_rate(
         return len(records) / (router.last_commit_at - router.first_poll_at)
     finally:
         gw.stop()
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], health: str) -> Iterator[subprocess.Popen[bytes]]:
-    p = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if p.poll() is not None:
-                raise RuntimeError(f"{args[2:4]} exited with {p.returncode}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{args} never became healthy")
-            time.sleep(0.1)
-        yield p
-    finally:
-        p.terminate()
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) -> dict[str, Any]:
@@ -256,7 +228,7 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
         ]
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = 16
-        with _process(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
+        with served(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
             say("HTTP single-message submits")
             single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
             single, s_status = _load(gw_port, "/v1/messages", headers, single_bodies, http_s, conc)
@@ -267,7 +239,7 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
             say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
             e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s)
         bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
-        with _process(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
+        with served(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
             say("bare FastAPI endpoint baseline")
             bare, _ = _load(
                 bare_port, "/bare", headers, make_bodies(int(6000 * http_s), sender, receiver, "Z"), http_s, conc

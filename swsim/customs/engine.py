@@ -60,7 +60,7 @@ class CustomsHandler:
     office: str
     name: str
     peers: list[str] = field(default_factory=list)  # domestic offices that get inspection results
-    _refunds_checked: str = field(default="", init=False)  # the date refund deadlines were last checked
+    _deadlines_checked: str = field(default="", init=False)  # the date transit and refund deadlines were checked
 
     # ---------------------------------------------------------------- dispatch
     def handle(self, m: Message, ctx: Context) -> None:
@@ -70,20 +70,23 @@ class CustomsHandler:
             handler(m, ctx)
 
     def tick(self, ctx: Context) -> None:
-        for deferred in ctx.store.all("deferred"):
-            if not deferred.get("sent") and deferred["due"] <= ctx.now.timestamp():
+        for deferred in ctx.store.all("deferred"):  # only answers still held: a sent one leaves the list
+            if deferred["due"] <= ctx.now.timestamp():
                 message = decode(deferred["body"].encode())
                 ctx.send(message)
-                ctx.store.put("deferred", message.head.message_id, {**deferred, "sent": True})
-        today = ctx.now.astimezone(CST).date().isoformat()  # deadlines are Beijing-time dates
+                ctx.store.delete("deferred", message.head.message_id)
+        # deadlines are Beijing-time dates: they can only pass when the date changes, so look once per date
+        # (every step would scan every transit and refund case, which under load costs more than the traffic)
+        today = ctx.now.astimezone(CST).date().isoformat()
+        if today == self._deadlines_checked:
+            return
         for t in ctx.store.all("transit"):
             if t["departure"] == self.office and t["status"] == "departed" and t["deadline"] < today:
                 t["status"] = "overdue"
                 ctx.store.put("transit", t["id"], t)
                 ctx.note("transit_overdue", transit=t["id"], bill=t["bill"], deadline=t["deadline"])
-        if today != self._refunds_checked:
-            refund.overdue(ctx)
-            self._refunds_checked = today
+        refund.overdue(ctx)
+        self._deadlines_checked = today
 
     # ---------------------------------------------------------------- answers
     def _send(self, ctx: Context, message: Message) -> None:

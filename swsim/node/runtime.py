@@ -102,7 +102,10 @@ class Node:
         clock: SimClock,
         resend_after_s: float = 5.0,
         max_attempts: int = 50,
+        inbox: Consumer | None = None,
     ) -> None:
+        """``inbox``: a ready consumer of this node's inbox (e.g. a view of a process-wide multiplexer); by default
+        the node opens its own on ``transport``."""
         self.party_id = party_id
         self.client = PartyClient(transport, topics, party_id, key)
         self.transport = transport
@@ -112,7 +115,7 @@ class Node:
         self.clock = clock
         self.resend_after_s = resend_after_s
         self.max_attempts = max_attempts
-        self._consumer: Consumer | None = None
+        self._consumer: Consumer | None = inbox
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.on_message: Callable[[Message], None] | None = None

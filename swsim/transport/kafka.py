@@ -154,6 +154,12 @@ class KafkaGroupConsumer:
                 parts.extend(TopicPartition(topic, p) for p in sorted(found))
             self.consumer.assign(parts)
 
+    def settle(self) -> None:
+        """Resolve the start position of every assigned partition now, so that nothing produced after this call
+        is skipped by a later "latest" reset."""
+        for tp in self.consumer.assignment():
+            self.consumer.position(tp)
+
     def poll(self, timeout_s: float, max_records: int) -> list[Record]:
         batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         out: list[Record] = []

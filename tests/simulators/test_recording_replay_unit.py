@@ -61,7 +61,7 @@ def _schedule(n: int, gap_s: float) -> list[Entry]:
 
 def test_timing_fidelity_is_measured_against_the_schedule() -> None:
     sent_at: list[float] = []
-    stats = replay(_schedule(100, 0.005), lambda e, b, m: sent_at.append(time.perf_counter()), 1.0, "t",
+    stats = replay(_schedule(100, 0.005), lambda e, b, m, i: sent_at.append(time.perf_counter()), 1.0, "t",
                    lambda t: True)  # fmt: skip
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert stats.sent == 100
@@ -72,7 +72,7 @@ def test_timing_fidelity_is_measured_against_the_schedule() -> None:
 def test_a_late_send_shows_in_the_measured_error() -> None:
     """The measurement is real: a send that blocks 30 ms makes the next sends late by about that much."""
 
-    def send(e: Entry, body: bytes, mid: str | None) -> None:
+    def send(e: Entry, body: bytes, mid: str | None, intended: float) -> None:
         if mid == "M10.t":
             time.sleep(0.030)
 
