@@ -10,8 +10,8 @@ end of the drain period).
 
 from __future__ import annotations
 
+import math
 import re
-import sys
 import threading
 import time
 from array import array
@@ -139,8 +139,8 @@ class Tally:
         p99: list[float] = []
         for lat in self.latency_per_s:
             s = sorted(lat)
-            p50.append(round(s[int(0.50 * (len(s) - 1))], 3) if s else 0.0)
-            p99.append(round(s[int(0.99 * (len(s) - 1))], 3) if s else 0.0)
+            p50.append(_rank(s, 0.50))
+            p99.append(_rank(s, 0.99))
         return {"t_s": [float(i) for i in range(len(self.sent_per_s))], "sent": [float(x) for x in self.sent_per_s],
                 "delivered": [float(x) for x in self.delivered_per_s], "p50_ms": p50, "p99_ms": p99}  # fmt: skip
 
@@ -155,6 +155,13 @@ class Tally:
 
 
 _GATEWAY = GATEWAY_ID.encode()
+
+
+def _rank(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile (0.0 for no values)."""
+    if not ordered:
+        return 0.0
+    return round(ordered[max(0, math.ceil(p * len(ordered)) - 1)], 3)
 
 
 def _us(seconds: float) -> int:
@@ -269,8 +276,6 @@ def run(
 
     ``progress(tally, phase)`` is called about five times a second (phase: warm-up, sending, draining)."""
     say = progress or (lambda _t, _p: None)
-    old_switch = sys.getswitchinterval()
-    # sys.setswitchinterval(0.0005)  # the sender thread must wake on time while the collector thread runs
     transport = KafkaTransport(bootstrap, "swsim-load", producer=config.producer)
     collector = _Collector(KafkaTransport(bootstrap, "swsim-load-in"), topics, network_seed).start()
     pub = Publisher(transport, topics, network_seed)
@@ -290,7 +295,6 @@ def run(
     finally:
         collector.stop()
         transport.close()
-        sys.setswitchinterval(old_switch)
     return LoadResult(config, bootstrap, started_at, tally, stats, drained)
 
 

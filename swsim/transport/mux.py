@@ -5,8 +5,10 @@ one consumer each, burnt 75% of a core doing nothing, and saturated at about 50 
 multiplexer polls all inbox topics with one consumer and hands each node a view that behaves like its own
 consumer: ``poll`` returns that node's records only, ``commit`` commits the offsets that node has handled.
 
-- Back-pressure: a node that falls behind has its partitions paused once DEPTH records wait for it, and resumed
-  when it has caught up, so memory stays bounded and the other nodes keep going.
+- Back-pressure: a node that falls behind has its partitions taken out of the assignment once DEPTH records wait
+  for it, and put back (at the next unread offset) when it has caught up, so memory stays bounded and the other
+  nodes keep going. (Not ``pause()``: measured with kafka-python 3.0.12 here, a paused partition whose fetched
+  records were parked was never fetched again after ``resume()`` while another partition had data in line.)
 - Restart: closing a view drops what it had not handled; a new view of the same topic starts again from the
   offsets committed for it (as a fresh process would).
 - All Kafka calls happen on the multiplexer's own thread (kafka-python consumers are not thread-safe).
@@ -77,7 +79,7 @@ class InboxMux:
         self._views: dict[str, InboxView] = {}
         self._added: list[InboxView] = []
         self._commits: dict[TopicPartition, int] = {}
-        self._paused: set[str] = set()
+        self._held: dict[str, dict[TopicPartition, int]] = {}  # topics out of the assignment: next offsets
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: KafkaConsumer | None = None
@@ -123,6 +125,7 @@ class InboxMux:
                 self._apply_commits(consumer)
                 assigned = self._apply_added(consumer, assigned)
                 if not assigned:
+                    assigned = self._backpressure(consumer, assigned)
                     self._stop.wait(0.05)
                     continue
                 batches = consumer.poll(timeout_ms=100, max_records=2000)
@@ -132,7 +135,7 @@ class InboxMux:
                         continue  # a restarted view re-reads from its committed offsets
                     view._put([Record(r.topic, r.value, r.key, list(r.headers or []), r.partition, r.offset,
                                       r.timestamp) for r in rs])  # fmt: skip
-                self._backpressure(consumer, assigned)
+                assigned = self._backpressure(consumer, assigned)
             except Exception as e:  # logged; the loop retries, as a node loop would
                 self.error = e
                 log.exception("inbox multiplexer %s: poll failed; retrying", self.group)
@@ -162,7 +165,8 @@ class InboxMux:
                 log.error("inbox multiplexer: topic %s does not exist", v.topic)
                 continue
             new = [TopicPartition(v.topic, p) for p in sorted(found)]
-            known = [tp for tp in new if tp in parts]
+            known = [tp for tp in new if tp in parts or tp in self._held.get(v.topic, {})]
+            self._held.pop(v.topic, None)
             parts.extend(tp for tp in new if tp not in parts)
             consumer.assign(parts)
             for tp in known:  # a restarted view: back to what was committed (what was not, is read again)
@@ -171,21 +175,25 @@ class InboxMux:
                     consumer.seek_to_beginning(tp)
                 else:
                     consumer.seek(tp, committed)
-            self._paused.discard(v.topic)
-            consumer.resume(*new)
         return parts
 
-    def _backpressure(self, consumer: KafkaConsumer, assigned: list[TopicPartition]) -> None:
+    def _backpressure(self, consumer: KafkaConsumer, assigned: list[TopicPartition]) -> list[TopicPartition]:
         with self._lock:
             views = list(self._views.items())
+        parts = assigned
         for topic, view in views:
             depth = len(view)
-            if topic not in self._paused and depth >= DEPTH:
-                consumer.pause(*[tp for tp in assigned if tp.topic == topic])
-                self._paused.add(topic)
-            elif topic in self._paused and depth <= DEPTH // 2:
-                consumer.resume(*[tp for tp in assigned if tp.topic == topic])
-                self._paused.discard(topic)
+            if topic not in self._held and depth >= DEPTH:
+                self._held[topic] = {tp: consumer.position(tp) for tp in parts if tp.topic == topic}
+                parts = [tp for tp in parts if tp.topic != topic]
+                consumer.assign(parts)
+            elif topic in self._held and depth <= DEPTH // 2:
+                offsets = self._held.pop(topic)
+                parts = parts + list(offsets)
+                consumer.assign(parts)
+                for tp, offset in offsets.items():
+                    consumer.seek(tp, offset)
+        return parts
 
     def close(self) -> None:
         self._stop.set()

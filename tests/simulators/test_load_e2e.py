@@ -1,0 +1,82 @@
+"""`swsim load` over the real embedded broker: against a running exchange (nodes included), and with no
+--bootstrap (it starts its own exchange as a child process). Report files are produced and hold the numbers of
+the JSON summary."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simulators import report
+from swsim.broker import EmbeddedBroker
+from swsim.cli import app
+from swsim.node.clock import SimClock
+from swsim.settings import Settings
+from swsim.stack import Stack
+
+
+@pytest.fixture
+def stack(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Stack]:
+    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix="ld" + str(time.time_ns())[-8:],
+                        data_dir=tmp_path / "stack")  # fmt: skip
+    s = Stack.start(settings, SimClock(speed=60))
+    yield s
+    s.stop()
+
+
+def _check_report(html_path: Path, printed: dict[str, object]) -> dict[str, object]:
+    summary = json.loads(html_path.with_suffix(".json").read_text())
+    assert {k: v for k, v in summary.items() if k != "series"} == printed
+    page = html_path.read_text()
+    for name in ("sent", "delivered", "receipted", "rejected", "lost"):
+        assert re.search(rf"<tr><td>{name}</td><td[^>]*>{summary[name]}</td>", page)
+    lat = summary["latency_ms"]
+    assert isinstance(lat, dict)
+    assert f"<td>{report.ms(lat['p99'])}</td>" in page
+    assert page.count("<svg") == 3
+    return summary
+
+
+def test_load_against_a_running_exchange(stack: Stack, tmp_path: Path) -> None:
+    env = {"SWSIM_TOPIC_PREFIX": stack.settings.topic_prefix}
+    out = tmp_path / "r" / "report.html"
+    r = CliRunner().invoke(app, ["load", "--rate", "40", "--duration", "2", "--seed", "5", "--report", str(out),
+                                 "--bootstrap", stack.settings.kafka_bootstrap or "", "--json"], env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    printed = json.loads(r.stdout.strip().splitlines()[-1])
+    s = _check_report(out, printed)
+    assert (s["sent"], s["delivered"], s["receipted"], s["rejected"], s["lost"]) == (80, 80, 80, 0, 0)
+    by_type = s["by_type"]
+    assert isinstance(by_type, dict)
+    assert sum(f["sent"] for f in by_type.values()) == 80
+    assert {"MT2301", "DC101"} & set(by_type)  # generated corridor traffic, per message type
+    lat = s["latency_ms"]
+    assert isinstance(lat, dict)
+    assert 0 < lat["p50"] <= lat["p99"] <= lat["max"]
+    # the gateway really carried them (plus the nodes' answers): its ledger has at least the 80 + 20 warm-up
+    assert stack.gateway.ledger.counts()["delivered"] >= 100
+
+
+def test_load_with_no_bootstrap_starts_its_own_exchange(tmp_path: Path) -> None:
+    out = tmp_path / "own.html"
+    p = subprocess.run([sys.executable, "-m", "swsim", "load", "--rate", "20", "--duration", "1", "--report",
+                        str(out), "--json"], capture_output=True, text=True, timeout=240, cwd=tmp_path)  # fmt: skip
+    assert p.returncode == 0, p.stderr[-2000:]
+    printed = json.loads(p.stdout.strip().splitlines()[-1])
+    s = _check_report(out, printed)
+    assert (s["sent"], s["lost"]) == (20, 0)
+    assert "starting an embedded broker" in p.stderr
+
+
+def test_load_refuses_an_unwritable_report(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["load", "--rate", "1", "--duration", "1", "--report", "/proc/no/such/r.html"])
+    assert r.exit_code == 2
+    assert "cannot write" in r.output

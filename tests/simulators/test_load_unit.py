@@ -1,0 +1,80 @@
+"""The load-test accounting and report, without a broker: latency runs from the intended send time, every
+outcome is counted once, and the report shows the numbers of its JSON summary."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from simulators import report
+from simulators.load import LoadConfig, LoadResult, Tally, message_type
+from simulators.replay import ReplayStats
+from swsim.transport.base import Record
+
+
+def _delivered(mid: str) -> Record:
+    return Record("sw.inbox.8000", b"{}", None, [("sw-sender", b"X"), ("sw-message-id", mid.encode()),
+                                                  ("sw-message-type", b"MT2301")])  # fmt: skip
+
+
+def _receipt(mid: str, status: bytes) -> Record:
+    return Record("sw.inbox.X", b"{}", None, [("sw-sender", b"SWGW"), ("sw-message-id", b"R-" + mid.encode()),
+                                              ("sw-message-type", b"MT9999"), ("sw-reference-id", mid.encode()),
+                                              ("sw-receipt-status", status)])  # fmt: skip
+
+
+def _tally() -> Tally:
+    t = Tally(start=100.0)
+    t.sent("A", "MT2301", 100.0)
+    t.sent("B", "MT2301", 100.5)
+    t.sent("C", "DC101", 101.2)
+    t.sent("D", "DC101", 101.4)
+    t.seen(_delivered("A"), 100.25)  # 250 ms after its *intended* time
+    t.seen(_delivered("A"), 100.40)  # a broadcast's second receiver: not counted again
+    t.seen(_receipt("A", b"delivered"), 100.30)
+    t.seen(_receipt("A", b"delivered"), 100.35)  # a re-sent receipt: once
+    t.seen(_delivered("B"), 101.5)
+    t.seen(_receipt("C", b"rejected"), 101.3)
+    t.seen(_delivered("ZZ"), 101.6)  # a node's own reply: not ours
+    return t
+
+
+def test_every_outcome_is_counted_once_from_the_intended_time() -> None:
+    t = _tally()
+    assert (t.n_sent, t.delivered, t.receipted, t.rejected, t.lost) == (4, 2, 1, 1, 1)  # D: neither
+    assert not t.settled
+    assert t.latency.get_max_value() // 1000 == 1000  # B: intended 100.5, seen 101.5
+    assert 249 <= t.latency.get_min_value() // 1000 <= 250
+    assert t.receipt_latency.get_total_count() == 1
+    s = t.series()
+    assert s["sent"] == [2.0, 2.0]
+    assert s["delivered"] == [1.0, 1.0]
+    assert s["p99_ms"][0] >= 999  # latency is booked to the second the message was intended in
+
+
+def test_message_type_is_read_from_json_and_xml() -> None:
+    assert message_type(b'{"Head":{"MessageType":"MT2301","x":1}}') == "MT2301"
+    assert message_type(b"<Manifest><Head><MessageType>TT101</MessageType></Head></Manifest>") == "TT101"
+    assert message_type(b"{}") == "unknown"
+
+
+def test_the_report_shows_the_numbers_of_its_json_summary(tmp_path: Path) -> None:
+    result = LoadResult(LoadConfig(4, 2, seed=7, tag="t1"), "127.0.0.1:9", "2026-11-22T00:00:00+00:00", _tally(),
+                        ReplayStats(sent=4, duration_s=2.0), 0.5)  # fmt: skip
+    html_path, json_path = report.write(result, tmp_path / "out" / "report.html")
+    summary = json.loads(json_path.read_text())
+    page = html_path.read_text()
+    embedded = re.search(r'<script type="application/json" id="swsim-summary">(.*?)</script>', page, re.S)
+    assert embedded is not None
+    assert json.loads(embedded.group(1)) == {k: v for k, v in summary.items() if k != "series"}
+    assert summary["lost"] == 1
+    assert summary["series"]["sent"] == [2.0, 2.0]
+    for name in ("sent", "delivered", "receipted", "rejected", "lost"):
+        assert f"<tr><td>{name}</td><td" in page
+        assert re.search(rf"<tr><td>{name}</td><td[^>]*>{summary[name]}</td>", page)
+    lat = summary["latency_ms"]
+    row = f"<td>{report.ms(lat['p50'])}</td><td>{report.ms(lat['p90'])}</td><td>{report.ms(lat['p99'])}</td>"
+    assert row in page
+    assert page.count("<svg") == 3  # throughput, latency over time, distribution
+    assert "Simulated parties" in page
