@@ -56,6 +56,8 @@ def rewrite(body: bytes, tag: str) -> tuple[bytes, str | None]:
 class ReplayStats:
     sent: int = 0
     skipped: int = 0
+    started: float = 0.0
+    """``time.perf_counter()`` when the replay began."""
     duration_s: float = 0.0
     errors_us: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 60_000_000, 3))
 
@@ -99,7 +101,7 @@ def replay(
     ``tag`` None sends the bodies unchanged, with the MessageID of their ``sw-message-id`` header.
     ``progress(sent)`` is called about five times a second."""
     stats = ReplayStats()
-    start = time.perf_counter()
+    start = stats.started = time.perf_counter()
     shown = start
     t0: float | None = None
     for e in entries:

@@ -108,9 +108,10 @@ class KafkaTransport:
             admin.close()
 
     def consumer(
-        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False
+        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False, fetch_wait_ms: int = 0
     ) -> KafkaGroupConsumer:
-        return KafkaGroupConsumer(self, topics, group, from_beginning, assign)
+        """``fetch_wait_ms``: how long the broker may hold a fetch (0: FETCH_MAX_WAIT_MS)."""
+        return KafkaGroupConsumer(self, topics, group, from_beginning, assign, fetch_wait_ms or FETCH_MAX_WAIT_MS)
 
     def close(self) -> None:
         if self._confluent is not None:
@@ -124,7 +125,13 @@ class KafkaTransport:
 
 class KafkaGroupConsumer:
     def __init__(
-        self, t: KafkaTransport, topics: list[str], group: str, from_beginning: bool, assign: bool = False
+        self,
+        t: KafkaTransport,
+        topics: list[str],
+        group: str,
+        from_beginning: bool,
+        assign: bool = False,
+        fetch_wait_ms: int = FETCH_MAX_WAIT_MS,
     ) -> None:
         self.consumer = KafkaConsumer(
             *([] if assign else topics),
@@ -138,7 +145,7 @@ class KafkaGroupConsumer:
             max_partition_fetch_bytes=8 * 1024 * 1024,
             # the embedded broker seems to hold a fetch for the whole wait even when data arrives meanwhile; the
             # 500 ms default doubled end-to-end latency, 10 ms cost kafka-python too much CPU, 50 ms measured best
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            fetch_max_wait_ms=fetch_wait_ms,
         )
         if assign:
             parts: list[TopicPartition] = []
