@@ -17,6 +17,8 @@ from gateway.pipeline import Inbound, Outcome, Pipeline, Signature
 from gateway.topics import Topics
 from swsim.transport.base import Record, Transport
 
+ROUTER_FETCH_WAIT_MS = 15
+
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +90,9 @@ class Router:
             try:
                 if self.ensure_topics is not None:
                     self.ensure_topics()
-                consumer = self.transport.consumer([self.topics.ingress], self.group)
+                consumer = self.transport.consumer(
+                    [self.topics.ingress], self.group, fetch_wait_ms=ROUTER_FETCH_WAIT_MS
+                )
                 while not stop.is_set():
                     records = consumer.poll(0.2, self.max_records)
                     if not records:

@@ -678,7 +678,7 @@ def _bills(m: Message) -> list[str]:
 
 
 def _transit_for(ctx: Context, bill: str, destination: str, status: str | None) -> dict[str, Any] | None:
-    for t in ctx.store.all("transit"):
-        if t["bill"] == bill and t["destination"] == destination and (status is None or t["status"] == status):
+    for t in ctx.store.by_bill("transit", bill):
+        if t["destination"] == destination and (status is None or t["status"] == status):
             return t
     return None

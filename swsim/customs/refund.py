@@ -70,8 +70,8 @@ def maybe_open(ctx: Context, office: str, bill: str) -> None:
     transit = next(
         (
             t
-            for t in ctx.store.all("transit")
-            if t["bill"] == bill and t["departure"] == office and t["destination"] in EXIT_OFFICES
+            for t in ctx.store.by_bill("transit", bill)
+            if t["departure"] == office and t["destination"] in EXIT_OFFICES
         ),
         None,
     )

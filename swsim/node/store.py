@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   created TEXT NOT NULL, codes TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt);
 CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id));
+CREATE INDEX IF NOT EXISTS docs_bill ON docs (kind, json_extract(data, '$.bill'));
 CREATE TABLE IF NOT EXISTS timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, what TEXT NOT NULL,
   data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -83,6 +84,14 @@ class NodeStore(SqliteDb):
     def all(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT data FROM docs WHERE kind = ? ORDER BY id", (kind,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def by_bill(self, kind: str, bill: str) -> list[dict[str, Any]]:
+        """The documents of ``kind`` whose ``bill`` field is ``bill`` (indexed: no scan of every document)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM docs WHERE kind = ? AND json_extract(data, '$.bill') = ? ORDER BY id", (kind, bill)
+            ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     # -- outbox

@@ -58,9 +58,12 @@ class Transport(Protocol):
         """Create the topics (name -> partitions) that do not exist yet."""
         ...
 
-    def consumer(self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False) -> Consumer:
+    def consumer(
+        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False, fetch_wait_ms: int = 0
+    ) -> Consumer:
         """A consumer in ``group``. ``assign=True``: take every partition of the topics directly (no group
-        membership, no join wait; offsets are still committed under ``group``) for a single reader per topic."""
+        membership, no join wait; offsets are still committed under ``group``) for a single reader per topic.
+        ``fetch_wait_ms``: how long a broker may hold an empty fetch (0: the transport's default)."""
         ...
 
     def close(self) -> None: ...

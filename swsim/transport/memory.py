@@ -33,7 +33,7 @@ class MemoryTransport:
                 self.topics.setdefault(name, [])
 
     def consumer(
-        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False
+        self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False, fetch_wait_ms: int = 0
     ) -> _MemoryConsumer:
         return _MemoryConsumer(self, topics, group)
 
