@@ -98,4 +98,23 @@ class Ledger(Protocol):
 
     def iter_messages(self, after_seq: int, limit: int) -> Iterator[MessageRecord]: ...
 
+    # -- for the dashboard (operator views)
+    def max_seq(self) -> int:
+        """The newest message's sequence number (0: none yet)."""
+        ...
+
+    def message_by_seq(self, seq: int) -> MessageRecord | None: ...
+
+    def recent_messages(self, limit: int) -> list[MessageRecord]:
+        """The newest ``limit`` messages, newest first."""
+        ...
+
+    def messages_of_type(self, message_type: str, limit: int) -> list[MessageRecord]:
+        """The newest ``limit`` messages of one type, newest first."""
+        ...
+
+    def timings_since(self, since: float) -> list[tuple[float, float | None]]:
+        """(received_at, delivered_at) of every message received since ``since`` (epoch seconds)."""
+        ...
+
     def close(self) -> None: ...

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.deliverer import Deliverer
 from gateway.ledger import Ledger
@@ -31,6 +33,8 @@ class Gateway:
     _router_stops: list[threading.Event] = field(default_factory=list)
     routers: list[Router] = field(default_factory=list)
     _deliverer: Deliverer | None = None
+    status_providers: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    """Extra status for the dashboard from what runs in the same process (e.g. "tax": the bureaus' dual channel)."""
 
     @property
     def deliverer(self) -> Deliverer:

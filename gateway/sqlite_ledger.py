@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_corr ON messages (correlation_id);
 CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
+CREATE INDEX IF NOT EXISTS messages_type ON messages (message_type, seq);
+CREATE INDEX IF NOT EXISTS messages_received ON messages (received_at);
 CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER NOT NULL, receiver TEXT NOT NULL, PRIMARY KEY (seq, receiver));
 CREATE INDEX IF NOT EXISTS deliveries_receiver ON deliveries (receiver, seq);
 CREATE TABLE IF NOT EXISTS receipts (
@@ -253,6 +255,38 @@ class SqliteLedger(SqliteDb):
             ):
                 out[name] = int(self._db.execute(sql).fetchone()[0])
         return out
+
+    def max_seq(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()[0])
+
+    def message_by_seq(self, seq: int) -> MessageRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_MSG_COLS} FROM messages WHERE seq = ?", (seq,)).fetchone()  # noqa: S608
+        return _msg(row) if row else None
+
+    def recent_messages(self, limit: int) -> list[MessageRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MSG_COLS} FROM messages ORDER BY seq DESC LIMIT ?",  # noqa: S608
+                (limit,),
+            ).fetchall()
+        return [_msg(r) for r in rows]
+
+    def messages_of_type(self, message_type: str, limit: int) -> list[MessageRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_MSG_COLS} FROM messages WHERE message_type = ? ORDER BY seq DESC LIMIT ?",  # noqa: S608
+                (message_type, limit),
+            ).fetchall()
+        return [_msg(r) for r in rows]
+
+    def timings_since(self, since: float) -> list[tuple[float, float | None]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT received_at, delivered_at FROM messages WHERE received_at >= ?", (since,)
+            ).fetchall()
+        return [(float(a), None if b is None else float(b)) for a, b in rows]
 
     def iter_messages(self, after_seq: int, limit: int) -> Iterator[MessageRecord]:
         with self._lock:

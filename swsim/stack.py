@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,8 @@ class Stack:
     nodes: dict[str, Node] = field(default_factory=dict)
     transports: list[KafkaTransport] = field(default_factory=list)
     mux: InboxMux | None = None
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+    """Run first by :meth:`stop` (e.g. stop serving the dashboard)."""
     """Every node's inbox through one consumer (see swsim/transport/mux.py)."""
 
     @classmethod
@@ -80,6 +83,7 @@ class Stack:
                 if p.role != Role.GATEWAY:
                     stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
             stack.wire_tax_line()
+            gw.status_providers["tax"] = lambda: [stack.tax(p).status() for p in (TAX_CQ, TAX_SC) if p in stack.nodes]
         return stack
 
     def start_router(self) -> None:
@@ -137,6 +141,8 @@ class Stack:
         return self.add_node(party_id, old.handler, old.resend_after_s)
 
     def stop(self) -> None:
+        for fn in self.on_stop:
+            fn()
         for node in self.nodes.values():
             node.stop()
             node.store.close()

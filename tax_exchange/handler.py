@@ -192,6 +192,21 @@ class TaxHandler:
         theirs = read_view(self.peer, self.peer_store)
         return reconcile(mine, theirs, self.threshold_s)
 
+    def status(self) -> dict[str, Any]:
+        """The dual channel at a glance (for the dashboard): arrivals per channel, the dedicated line's queue, and
+        the last reconciliation."""
+        assert self.node is not None
+        store = self.node.store
+        arrivals = dict(store.rows("SELECT channel, COUNT(*) FROM dc_arrival GROUP BY channel"))
+        pending = store.rows("SELECT COUNT(*) FROM dc_line WHERE status = 'pending'")[0][0]
+        latest = store.get("reconciliation", "latest")
+        rec = None
+        if latest is not None:
+            rec = {"at": latest["generated_at"], "clean": latest["clean"], "counts": latest["counts"],
+                   "findings": [{"kind": f["kind"]} for f in latest["findings"][:20]]}  # fmt: skip
+        return {"party": self.party_id, "arrivals_a": arrivals.get("A", 0), "arrivals_b": arrivals.get("B", 0),
+                "line_pending": pending, "reconciliation": rec}  # fmt: skip
+
     def _line_rejected(self, e: b.LineEntry, error: str) -> None:
         assert self.node is not None
         self.node.ctx().note("line_rejected", record=e.record_id, version=e.version, error=error[:200])

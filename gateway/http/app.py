@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gateway.dashboard import routes as dashboard
 from gateway.http import routes_deadletters, routes_messages, routes_ops
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import BodyGuard
@@ -25,4 +26,5 @@ def create_app(gw: Gateway) -> FastAPI:
     app.include_router(routes_messages.router)
     app.include_router(routes_deadletters.router)
     app.include_router(routes_ops.router)
+    app.include_router(dashboard.router)
     return app

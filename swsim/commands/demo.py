@@ -22,8 +22,13 @@ def demo_cmd(
     list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for any one step.")] = 60.0,
+    http_port: Annotated[int | None, typer.Option(help="Dashboard port (or SWSIM_HTTP_PORT; default 8470).")] = None,
+    stay: Annotated[
+        bool, typer.Option(help="Keep the exchange and its dashboard up after the scenario (Ctrl-C).")
+    ] = False,
 ) -> None:
-    """Play a scenario end to end (simulated parties; synthetic data) and print its timeline.
+    """Play a scenario end to end (simulated parties; synthetic data) and print its timeline. The live dashboard
+    is served meanwhile (its URL is printed); --stay keeps it up afterwards.
 
     Exit status 0 only if the outcome is the one the scenario expects."""
     from swsim.demo.scenarios import DEFAULT, SCENARIOS
@@ -40,10 +45,10 @@ def demo_cmd(
     if name not in SCENARIOS:
         out.print(f"[red]unknown scenario {escape(name)!r}; choose one of: {', '.join(SCENARIOS)}[/red]")
         raise typer.Exit(2)
-    _play(name, speed, timeout)
+    _play(name, speed, timeout, http_port, stay)
 
 
-def _play(name: str, speed: float, timeout: float) -> None:
+def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: bool) -> None:
     from swsim.demo.driver import Driver, ScenarioFailed
     from swsim.demo.scenarios import SCENARIOS
     from swsim.node.clock import SimClock
@@ -53,10 +58,13 @@ def _play(name: str, speed: float, timeout: float) -> None:
     sc = SCENARIOS[name]
     with tempfile.TemporaryDirectory(prefix="swsim-demo-") as tmp:
         settings = Settings(data_dir=Path(tmp))
+        if http_port is not None:
+            settings = settings.model_copy(update={"http_port": http_port})
         out.print(f"[bold]{escape(sc.title)}[/bold]  (simulated parties, synthetic data)")
         out.print("starting the embedded broker, the gateway and the nodes ..." if settings.kafka_bootstrap is None
                   else f"using Kafka at {settings.kafka_bootstrap} ...")  # fmt: skip
         stack = Stack.start(settings, SimClock(speed=speed))
+        web = _dashboard(stack)
         outcome = None
         try:
             outcome = sc.run(Driver(stack, lambda s: out.print(escape(s)), timeout))
@@ -65,6 +73,9 @@ def _play(name: str, speed: float, timeout: float) -> None:
         finally:
             if outcome is not None:
                 _timeline(stack, outcome.bill)
+            if stay and web is not None:
+                out.print(f"the exchange and its dashboard stay up: {web}  (Ctrl-C stops)")
+                _wait_for_ctrl_c()
             stack.stop()
     if outcome is None:
         raise typer.Exit(1)
@@ -73,10 +84,40 @@ def _play(name: str, speed: float, timeout: float) -> None:
     raise typer.Exit(0 if outcome.ok else 1)
 
 
+def _dashboard(stack: object) -> str | None:
+    """Serve the gateway's HTTP API and dashboard for the run; the URL carries the operator key (in the fragment,
+    which browsers do not send to the server)."""
+    from gateway.http import create_app
+    from swsim.network import operator_key
+    from swsim.serve import BackgroundServer
+    from swsim.stack import Stack
+
+    assert isinstance(stack, Stack)
+    s = stack.settings
+    server = BackgroundServer(create_app(stack.gateway), s.http_host, s.http_port)
+    if not server.start():
+        out.print(f"[yellow]dashboard not served: port {s.http_port} is taken (use --http-port)[/yellow]")
+        return None
+    stack.on_stop.append(server.stop)
+    url = f"{server.url}/dashboard#key={operator_key(s.network_seed)}"
+    out.print(f"live dashboard: {url}")
+    return url
+
+
+def _wait_for_ctrl_c() -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
 def _timeline(stack: object, bill: str) -> None:
     from schemas.codec import decode
+    from schemas.summary import summary
     from swsim.network import default_parties
-    from swsim.node.parties import summary
     from swsim.stack import Stack
 
     assert isinstance(stack, Stack)

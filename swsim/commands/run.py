@@ -119,6 +119,7 @@ def up_cmd(
     import uvicorn
 
     from gateway.http import create_app
+    from swsim.network import operator_key
     from swsim.node.clock import SimClock
     from swsim.stack import Stack
 
@@ -138,6 +139,7 @@ def up_cmd(
         f"gateway: http://{s.http_host}:{s.http_port}  (OpenAPI /openapi.json, AsyncAPI /asyncapi.json, "
         f"metrics /metrics); kafka {s.kafka_bootstrap}, topics {s.topic_prefix}.*"
     )
+    out.print(f"live dashboard: http://{s.http_host}:{s.http_port}/dashboard#key={operator_key(s.network_seed)}")
     out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
     server = uvicorn.Server(
         uvicorn.Config(create_app(stack.gateway), host=s.http_host, port=s.http_port, log_level="warning")
