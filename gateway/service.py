@@ -45,17 +45,10 @@ class Gateway:
             return self._deliverer
 
     def topic_plan(self) -> dict[str, int]:
-        plan = {
-            self.topics.ingress: self.settings.ingress_partitions,
-            self.topics.deadletter: 1,
-            self.topics.events: 1,
-        }
-        for party in self.registry.parties:
-            plan[self.topics.inbox(party)] = 1
-        return plan
+        return topic_plan(self.settings, self.registry)
 
     def ensure_topics(self) -> None:
-        self.transport.ensure_topics(self.topic_plan())
+        self.transport.ensure_topics(self.topic_plan(), self.settings.replication_factor)
 
     def start_router(self, transport: Transport | None = None) -> Router:
         """Start one router thread (a consumer-group member); several share the ingress partitions."""
@@ -95,6 +88,15 @@ class Gateway:
         self.stop_routers()
         self.transport.close()
         self.ledger.close()
+
+
+def topic_plan(settings: Settings, registry: Registry) -> dict[str, int]:
+    """Every topic the exchange needs: name -> partitions."""
+    topics = Topics(settings.topic_prefix)
+    plan = {topics.ingress: settings.ingress_partitions, topics.deadletter: 1, topics.events: 1}
+    for party in registry.parties:
+        plan[topics.inbox(party)] = 1
+    return plan
 
 
 def build_gateway(settings: Settings, transport: Transport) -> Gateway:

@@ -22,7 +22,8 @@ from swsim.transport.kafka import KafkaTransport
 from swsim.transport.mux import InboxMux
 from tax_exchange.handler import TaxHandler
 
-ROLES = {"customs-cq": "8000", "customs-cd": "7900", "tax-cq": TAX_CQ, "tax-sc": TAX_SC}
+ROLES = {"customs-cq": "8000", "customs-cd": "7900", "tax-cq": TAX_CQ, "tax-sc": TAX_SC, "customs-pl": "PLCUS",
+         "customs-sg": "SGCUS"}  # fmt: skip
 """Node roles that `swsim node ROLE` runs as their own process."""
 
 

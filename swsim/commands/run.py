@@ -151,10 +151,12 @@ def up_cmd(
         out.print("gateway, nodes and broker stopped")
 
 
+ROLE_HELP = ("customs-cq (8000), customs-cd (7900), tax-cq (15000000000), tax-sc (15100000000), customs-pl (Polish "
+             "stub) or customs-sg (Singapore stub).")  # fmt: skip
+
+
 def node_cmd(
-    role: Annotated[
-        str, typer.Argument(help="customs-cq (8000), customs-cd (7900), tax-cq (15000000000) or tax-sc (15100000000).")
-    ],
+    role: Annotated[str, typer.Argument(help=ROLE_HELP)],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Node store folder (or SWSIM_DATA_DIR).")] = None,
 ) -> None:
@@ -202,6 +204,28 @@ def _print_tax_line(handler: object) -> None:
     if isinstance(handler, TaxHandler) and handler.line is not None:
         peer = handler.peer_url or "not set (SWSIM_TAX_LINE_PEER_URL)"
         out.print(f"tax {handler.party_id}: dedicated line (channel B) at {handler.line.url}; peer {peer}")
+
+
+def topics_cmd(
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
+) -> None:
+    """Create the exchange's topics (ingress, every inbox, dead letters, events) that do not exist yet, with
+    SWSIM_INGRESS_PARTITIONS partitions for the ingress and SWSIM_REPLICATION_FACTOR copies each, and exit."""
+    from gateway.registry import build_registry
+    from gateway.service import topic_plan
+    from swsim.transport.kafka import KafkaTransport
+
+    settings = _settings(kafka_bootstrap=bootstrap)
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
+    plan = topic_plan(settings, build_registry(settings))
+    transport = KafkaTransport(settings.kafka_bootstrap, "swsim-topics")
+    try:
+        transport.ensure_topics(plan, settings.replication_factor)
+    finally:
+        transport.close()
+    for name, parts in sorted(plan.items()):
+        out.print(f"{name}: {parts} partition(s), replication {settings.replication_factor}")
 
 
 def parties_cmd() -> None:

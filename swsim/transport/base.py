@@ -54,8 +54,8 @@ class Transport(Protocol):
         (safe to call from several threads at once); raise if any failed."""
         ...
 
-    def ensure_topics(self, topics: dict[str, int]) -> None:
-        """Create the topics (name -> partitions) that do not exist yet."""
+    def ensure_topics(self, topics: dict[str, int], replication: int = 1) -> None:
+        """Create the topics (name -> partitions) that do not exist yet, with ``replication`` copies each."""
         ...
 
     def consumer(

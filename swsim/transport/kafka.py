@@ -96,11 +96,11 @@ class KafkaTransport:
         for future in futures:
             future.get(timeout=max(0.0, deadline - time.monotonic()))
 
-    def ensure_topics(self, topics: dict[str, int]) -> None:
+    def ensure_topics(self, topics: dict[str, int], replication: int = 1) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id + "-admin")
         try:
             existing = set(admin.list_topics())
-            new = [NewTopic(name, parts, 1) for name, parts in topics.items() if name not in existing]
+            new = [NewTopic(name, parts, replication) for name, parts in topics.items() if name not in existing]
             if new:
                 with contextlib.suppress(TopicAlreadyExistsError):  # another process created it meanwhile
                     admin.create_topics(new)

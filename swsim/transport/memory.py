@@ -27,7 +27,7 @@ class MemoryTransport:
         for topic, value, key, headers in records:
             self.send(topic, value, key, headers)
 
-    def ensure_topics(self, topics: dict[str, int]) -> None:
+    def ensure_topics(self, topics: dict[str, int], replication: int = 1) -> None:
         with self._lock:
             for name in topics:
                 self.topics.setdefault(name, [])

@@ -206,3 +206,22 @@ def test_a_tax_bureau_as_its_own_process_on_both_channels(
     assert code == 0, out
     assert f"dedicated line (channel B) at http://127.0.0.1:{cq_port}" in out
     assert "node stopped" in out
+
+
+def test_topics_creates_the_exchanges_topics(broker: EmbeddedBroker) -> None:
+    """`swsim topics` (the compose file's init service) creates every topic of the exchange, then exits."""
+    from kafka import KafkaAdminClient
+    from typer.testing import CliRunner
+
+    from swsim.cli import app
+
+    prefix = "tp" + str(time.time_ns())[-8:]
+    r = CliRunner().invoke(app, ["topics", "--bootstrap", broker.bootstrap], env={"SWSIM_TOPIC_PREFIX": prefix})
+    assert r.exit_code == 0, r.output
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        mine = {t for t in admin.list_topics() if t.startswith(prefix + ".")}
+    finally:
+        admin.close()
+    assert {f"{prefix}.ingress", f"{prefix}.deadletter", f"{prefix}.events", f"{prefix}.inbox.8000"} <= mine
+    assert len(mine) == 3 + len(default_parties("swsim-demo-network"))
