@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+PG_CTL := /usr/bin/pg_ctlcluster
 
 .PHONY: demo test lint typecheck unit setup clean
 
@@ -14,13 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The dashboard test drives Debian's chromium (with a CJK font for the Chinese labels); installed as root with apt.
-$(CHROMIUM):
+# The dashboard test drives Debian's chromium (with a CJK font for the Chinese labels); the ledger contract tests
+# start a private PostgreSQL server. Both come from Debian's packages, installed as root with apt.
+DEBS := chromium fonts-wqy-zenhei postgresql
+$(CHROMIUM) $(PG_CTL):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
-	else echo "install Debian's chromium (apt-get install chromium fonts-wqy-zenhei) for the dashboard test"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+	else echo "install Debian's $(DEBS) (apt-get install) for the dashboard and PostgreSQL tests"; fi
 
-setup: $(STAMP) $(CHROMIUM)
+setup: $(STAMP) $(CHROMIUM) $(PG_CTL)
 
 demo: $(STAMP)
 	$(BIN)/swsim demo
@@ -32,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(CHROMIUM)
+unit: $(STAMP) $(CHROMIUM) $(PG_CTL)
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -101,7 +101,13 @@ def topic_plan(settings: Settings, registry: Registry) -> dict[str, int]:
 
 def build_gateway(settings: Settings, transport: Transport) -> Gateway:
     registry = build_registry(settings)
-    ledger = SqliteLedger(settings.ledger_file)
+    ledger: Ledger
+    if settings.ledger_url:
+        from gateway.postgres_ledger import PostgresLedger
+
+        ledger = PostgresLedger(settings.ledger_url)
+    else:
+        ledger = SqliteLedger(settings.ledger_file)
     topics = Topics(settings.topic_prefix)
     pipeline = Pipeline(registry, ledger, topics, settings.max_body_bytes, settings.signature_window_s)
     return Gateway(settings, registry, ledger, transport, topics, pipeline, Metrics())

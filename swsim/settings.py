@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1, le=5)
     data_dir: Path = Field(default=Path(".swsim"), description="Where ledgers and node stores live.")
     ledger_path: Path | None = Field(default=None, description="SQLite ledger file; default DATA_DIR/ledger.db.")
+    ledger_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        description="PostgreSQL ledger (postgresql://user:password@host:port/db) shared by gateways on several hosts; "
+        "unset = the SQLite file.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8470, ge=0, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

@@ -20,3 +20,13 @@ if os.environ.get("CI") == "true":
 def broker() -> Iterator[EmbeddedBroker]:
     with EmbeddedBroker() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server (Debian's `postgresql`, installed by `make`) on a free loopback port; yields
+    the URL of its `postgres` database. Each test creates a database of its own."""
+    from tests.pgserver import running_server
+
+    with running_server() as url:
+        yield url

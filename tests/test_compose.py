@@ -66,3 +66,5 @@ def test_kafka_is_three_kraft_brokers_with_replication() -> None:
     gateway = _services()["gateway"]
     assert gateway["deploy"]["replicas"] >= 2
     assert "healthcheck" in gateway
+    assert gateway["environment"]["SWSIM_LEDGER_URL"].startswith("postgresql://")  # one ledger for all replicas
+    assert "postgres" in gateway["depends_on"]
