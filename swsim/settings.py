@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Dual-channel reconciliation: later than this is late, or missing."
     )
     poll_max_records: int = Field(default=500, ge=1)
+    heartbeat_file: Path | None = Field(
+        default=None,
+        description="`swsim node` touches this file at least every few seconds while its loop runs (container "
+        "healthchecks look at its age).",
+    )
 
     @property
     def router_group(self) -> str:

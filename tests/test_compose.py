@@ -40,6 +40,8 @@ def test_every_swsim_command_and_option_exists() -> None:
             assert option in r.output, f"{name}: swsim {command[0]} has no option {option}"
         if command[0] == "node":
             assert command[1] in ROLES, f"{name}: unknown node role {command[1]}"
+            beat = s["environment"]["SWSIM_HEARTBEAT_FILE"]  # what its healthcheck looks at
+            assert beat in " ".join(s["healthcheck"]["test"]), name
 
 
 def test_every_variable_is_a_setting_with_a_valid_value() -> None:

@@ -186,6 +186,7 @@ def node_cmd(
         handler,
         SimClock(),
     )
+    node.heartbeat = settings.heartbeat_file
     node.start()
     out.print(
         f"node {role} ({party.name}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*; Ctrl-C stops"

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -88,6 +89,9 @@ class Handler(Protocol):
     def handle(self, message: Message, ctx: Context) -> None: ...
 
     def tick(self, ctx: Context) -> None: ...
+
+
+HEARTBEAT_S = 2.0
 
 
 class Node:
@@ -190,13 +194,21 @@ class Node:
             self.store.attempted(e.message_id, attempts, now + self.resend_after_s, status)
         return len(due)
 
+    heartbeat: Path | None = None
+    """A file touched every HEARTBEAT_S while the loop runs (container healthchecks look at its age)."""
+
     def run(self) -> None:
+        beat = 0.0
         while not self._stop.is_set():
             try:
                 self.step()
             except Exception:
                 log.exception("node %s loop failed; retrying", self.party_id)
                 self._stop.wait(0.5)
+                continue
+            if self.heartbeat is not None and time.monotonic() - beat >= HEARTBEAT_S:
+                beat = time.monotonic()
+                self.heartbeat.touch()
 
     def start(self) -> Node:
         on_start = getattr(self.handler, "on_start", None)

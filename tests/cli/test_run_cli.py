@@ -156,11 +156,13 @@ def test_node_as_its_own_process(broker: EmbeddedBroker, env: dict[str, str], tm
     try:
         carrier = next(p.id for p in default_parties(SEED) if p.role == Role.CARRIER)
         stack.add_node(carrier, ScriptedParty())
-        p = _start(["node", "customs-cq", "--bootstrap", broker.bootstrap], env)
+        beat = tmp_path / "alive"
+        p = _start(["node", "customs-cq", "--bootstrap", broker.bootstrap], {**env, "SWSIM_HEARTBEAT_FILE": str(beat)})
         d = Driver(stack, lambda _s: None, timeout_s=60)
         m = d.send(carrier, lambda ctx: manifest(ctx, MessageType.MT2301, "8000", "SWNODE000001", c.Locode.PLMAA))
         r = d.received(carrier, "8000", "MT9999", "SWNODE000001", m)
         assert r["summary"].startswith("19000")
+        assert time.time() - beat.stat().st_mtime < 10  # the heartbeat a container healthcheck looks at
         code, out = _stop(p)
         assert code == 0, out
         assert "node stopped" in out
