@@ -10,7 +10,6 @@ end of the drain period).
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ from simulators.publisher import Publisher
 from simulators.recording import Entry
 from simulators.replay import ReplayStats, replay
 from swsim.network import GATEWAY_ID, default_parties
+from swsim.percentile import nearest_rank
 from swsim.transport.base import Record
 from swsim.transport.kafka import KafkaTransport
 
@@ -66,7 +66,6 @@ class Tally:
 
     start: float = field(default_factory=time.perf_counter)
     msgs: dict[str, _Msg] = field(default_factory=dict)
-    n_sent: int = 0
     delivered: int = 0
     receipted: int = 0
     rejected: int = 0
@@ -90,7 +89,6 @@ class Tally:
     def sent(self, message_id: str, mtype: str, intended: float) -> None:
         """Call before the message is handed to the producer (so no arrival can precede it)."""
         self.msgs[message_id] = _Msg(intended, mtype)
-        self.n_sent += 1
         self.sent_by_type[mtype] = self.sent_by_type.get(mtype, 0) + 1
         self.sent_per_s[self._slot(intended)] += 1
 
@@ -126,6 +124,10 @@ class Tally:
         self.latency_per_s[self._slot(m.intended)].append(us / 1000)
 
     @property
+    def n_sent(self) -> int:
+        return len(self.msgs)
+
+    @property
     def settled(self) -> bool:
         """Every message delivered and receipted, or rejected."""
         return self.receipted + self.rejected >= self.n_sent and self.delivered + self.rejected >= self.n_sent
@@ -136,12 +138,8 @@ class Tally:
 
     def series(self) -> dict[str, list[float]]:
         """Per second of the run: sent, delivered, and p50/p99 delivery latency of the messages intended then."""
-        p50: list[float] = []
-        p99: list[float] = []
-        for lat in self.latency_per_s:
-            s = sorted(lat)
-            p50.append(_rank(s, 0.50))
-            p99.append(_rank(s, 0.99))
+        p50 = [nearest_rank(lat, 0.50) for lat in self.latency_per_s]
+        p99 = [nearest_rank(lat, 0.99) for lat in self.latency_per_s]
         return {"t_s": [float(i) for i in range(len(self.sent_per_s))], "sent": [float(x) for x in self.sent_per_s],
                 "delivered": [float(x) for x in self.delivered_per_s], "p50_ms": p50, "p99_ms": p99}  # fmt: skip
 
@@ -156,13 +154,6 @@ class Tally:
 
 
 _GATEWAY = GATEWAY_ID.encode()
-
-
-def _rank(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile (0.0 for no values)."""
-    if not ordered:
-        return 0.0
-    return round(ordered[max(0, math.ceil(p * len(ordered)) - 1)], 3)
 
 
 def _us(seconds: float) -> int:

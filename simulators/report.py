@@ -17,6 +17,7 @@ SPECTRUM = [100 * (1 - 10 ** (-k / 8)) for k in range(33)]
 """Percentiles for the distribution plot: 0, 25, 44, ... 99.99 (evenly spaced on a log(1/(1-p)) axis)."""
 
 Spectra = dict[str, list[tuple[float, float]]]
+Series = dict[str, list[float]]
 """Per series name, (percentile, latency ms) points."""
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
@@ -134,24 +135,27 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg") :]  # inline: without the XML declaration and doctype
 
 
-def _throughput_svg(series: dict[str, list[float]]) -> str:
+def _over_time_svg(
+    series: dict[str, list[float]], lines: dict[str, str], xlabel: str, ylabel: str, **style: Any
+) -> str:
+    """One plot over the run's seconds: ``lines`` maps a series key to its legend label."""
     fig, ax = _figure()
-    ax.plot(series["t_s"], series["sent"], label="sent/s", drawstyle="steps-post")
-    ax.plot(series["t_s"], series["delivered"], label="delivered/s", drawstyle="steps-post")
-    ax.set_xlabel("seconds into the run")
-    ax.set_ylabel("messages per second")
+    for key, label in lines.items():
+        ax.plot(series["t_s"], series[key], label=label, **style)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend()
     return _svg(fig)
+
+
+def _throughput_svg(series: dict[str, list[float]]) -> str:
+    return _over_time_svg(series, {"sent": "sent/s", "delivered": "delivered/s"}, "seconds into the run",
+                          "messages per second", drawstyle="steps-post")  # fmt: skip
 
 
 def _latency_svg(series: dict[str, list[float]]) -> str:
-    fig, ax = _figure()
-    ax.plot(series["t_s"], series["p50_ms"], label="p50", marker=".")
-    ax.plot(series["t_s"], series["p99_ms"], label="p99", marker=".")
-    ax.set_xlabel("seconds into the run (by intended send time)")
-    ax.set_ylabel("latency (ms)")
-    ax.legend()
-    return _svg(fig)
+    return _over_time_svg(series, {"p50_ms": "p50", "p99_ms": "p99"}, "seconds into the run (by intended send time)",
+                          "latency (ms)", marker=".")  # fmt: skip
 
 
 def _spectrum_svg(spectra: Spectra) -> str:

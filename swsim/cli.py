@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from swsim.commands import bench, demo, load, messages, run, tax, traffic
 
@@ -32,4 +33,12 @@ app.add_typer(tax.app, name="tax")
 
 
 def main() -> None:
-    app()
+    """The `swsim` command. Kafka errors (an unreachable bootstrap, say) can meet every Kafka command: they are
+    said plainly, with exit status 2, not as a stack trace."""
+    from kafka.errors import KafkaError
+
+    try:
+        app()
+    except KafkaError as e:
+        Console(stderr=True, highlight=False).print(f"[red]swsim: {e}[/red]")
+        raise SystemExit(2) from None

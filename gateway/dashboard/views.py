@@ -13,6 +13,7 @@ from schemas.codec import decode
 from schemas.errors import MessageError
 from schemas.message_types import TYPE_INFO, MessageType
 from schemas.summary import summary
+from swsim.percentile import nearest_rank
 
 FEED = 40
 """Messages in the initial feed."""
@@ -78,14 +79,8 @@ def stats(gw: Gateway, now: float | None = None) -> dict[str, list[float]]:
             per_s[i] += 1
             if delivered is not None:
                 lat[i].append((delivered - received) * 1000)
-    return {"per_second": per_s, "p50_ms": [_rank(x, 0.5) for x in lat], "p99_ms": [_rank(x, 0.99) for x in lat]}
-
-
-def _rank(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return round(s[max(0, math.ceil(p * len(s)) - 1)], 2)
+    return {"per_second": per_s, "p50_ms": [nearest_rank(x, 0.5) for x in lat],
+            "p99_ms": [nearest_rank(x, 0.99) for x in lat]}  # fmt: skip
 
 
 def tick(gw: Gateway) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from swsim.commands.traffic import _producer
+
 app = typer.Typer(help="Benchmarks (figures as ratios against a baseline measured in the same run).")
 out = Console(highlight=False)
 
@@ -60,8 +62,7 @@ def bench_gateway(
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
     from swsim.bench.gateway_bench import run
 
-    if producer not in ("kafka-python", "confluent"):
-        raise typer.BadParameter("--producer is kafka-python or confluent")
+    producer = _producer(producer)
     if as_json:
         print(json.dumps(run(quick, None, producer)))
         return
@@ -112,8 +113,7 @@ def bench_replay(
     Starts its own embedded broker (and the exchange as a child process)."""
     from swsim.bench.replay_bench import run
 
-    if producer not in ("kafka-python", "confluent"):
-        raise typer.BadParameter("--producer is confluent or kafka-python")
+    producer = _producer(producer)
     if as_json:
         print(json.dumps(run(quick, None, producer)))
         return

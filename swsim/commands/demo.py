@@ -49,6 +49,7 @@ def demo_cmd(
 
 
 def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: bool) -> None:
+    from swsim.commands.run import _wait_for_signal
     from swsim.demo.driver import Driver, ScenarioFailed
     from swsim.demo.scenarios import SCENARIOS
     from swsim.node.clock import SimClock
@@ -75,7 +76,7 @@ def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: 
                 _timeline(stack, outcome.bill)
             if stay and web is not None:
                 out.print(f"the exchange and its dashboard stay up: {web}  (Ctrl-C stops)")
-                _wait_for_ctrl_c()
+                _wait_for_signal()
             stack.stop()
     if outcome is None:
         raise typer.Exit(1)
@@ -102,16 +103,6 @@ def _dashboard(stack: object) -> str | None:
     url = f"{server.url}/dashboard#key={operator_key(s.network_seed)}"
     out.print(f"live dashboard: {url}")
     return url
-
-
-def _wait_for_ctrl_c() -> None:
-    import signal
-    import threading
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
 
 
 def _timeline(stack: object, bill: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -61,10 +62,10 @@ def load_cmd(
     settings = _settings(bootstrap)
     if drain < 0:
         raise typer.BadParameter("--drain must be >= 0")
-    try:
+    try:  # fail now, not after the run (and leave no empty file behind)
         report.parent.mkdir(parents=True, exist_ok=True)
-        with open(report, "a", encoding="utf-8"):  # fail now, not after the run
-            pass
+        if not os.access(report.parent, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
+            raise PermissionError(13, "permission denied")
     except OSError as e:
         out.print(f"[red]cannot write {report}: {e.strerror or e}[/red]")
         raise typer.Exit(2) from None
@@ -73,18 +74,18 @@ def load_cmd(
     config = LoadConfig(rate, duration, seed, tag, drain, _producer(producer))
     total = int(rate * duration)
     out.print(f"load: {total} messages at {rate:g}/s for {duration:g} s, seed {seed} (simulated parties)")
-    with _exchange(settings.kafka_bootstrap) as b, _bar() as bar:
-        task = bar.add_task("warm-up", total=total, stats="")
+    try:  # the exchange may fail to start, or the warm-up to be answered
+        with _exchange(settings.kafka_bootstrap) as b, _bar() as bar:
+            task = bar.add_task("warm-up", total=total, stats="")
 
-        def show(t: Tally, phase: str) -> None:
-            bar.update(task, description=phase, completed=t.n_sent if phase != "warm-up" else 0,
-                       stats=f"delivered {t.delivered}  receipted {t.receipted}  rejected {t.rejected}")  # fmt: skip
+            def show(t: Tally, phase: str) -> None:
+                stats = f"delivered {t.delivered}  receipted {t.receipted}  rejected {t.rejected}"
+                bar.update(task, description=phase, completed=t.n_sent if phase != "warm-up" else 0, stats=stats)
 
-        try:
             result = run(b, Topics(settings.topic_prefix), settings.network_seed, config, show)
-        except RuntimeError as e:
-            out.print(f"[red]load test failed: {e}[/red]")
-            raise typer.Exit(2) from None
+    except (RuntimeError, TimeoutError) as e:
+        out.print(f"[red]load test failed: {e}[/red]")
+        raise typer.Exit(2) from None
     html_path, json_path = report_mod.write(result, report)
     s = result.summary()
     lat = s["latency_ms"]

@@ -227,3 +227,21 @@ def test_topics_creates_the_exchanges_topics(broker: EmbeddedBroker) -> None:
         admin.close()
     assert {f"{prefix}.ingress", f"{prefix}.deadletter", f"{prefix}.events", f"{prefix}.inbox.8000"} <= mine
     assert len(mine) == 3 + len(default_parties("swsim-demo-network"))
+
+
+def test_a_kafka_error_is_said_plainly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`swsim` (main) turns a Kafka error, e.g. an unreachable bootstrap, into one line and exit status 2."""
+    from kafka.errors import KafkaTimeoutError
+
+    from swsim import cli
+
+    def unreachable() -> None:
+        raise KafkaTimeoutError("Unable to bootstrap from 127.0.0.1:1")
+
+    monkeypatch.setattr(cli, "app", unreachable)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Unable to bootstrap from 127.0.0.1:1" in err
+    assert "Traceback" not in err

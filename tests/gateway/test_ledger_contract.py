@@ -105,8 +105,11 @@ def test_receipts_deadletters_and_nonces(ledger: Ledger) -> None:
 
 def test_concurrent_inserts_of_one_message_make_one_row(ledger: Ledger, tmp_path: Path) -> None:
     """Two writers racing on the same (sender, MessageID): one "new", the rest "duplicate"."""
-    others = [SqliteLedger(tmp_path / "ledger.db")] if isinstance(ledger, SqliteLedger) and not isinstance(
-        ledger, PostgresLedger) else [PostgresLedger(str(ledger.path)) for _ in range(3)]  # type: ignore[attr-defined]  # fmt: skip
+    others: list[Ledger]
+    if isinstance(ledger, PostgresLedger):
+        others = [PostgresLedger(ledger.path) for _ in range(3)]
+    else:
+        others = [SqliteLedger(tmp_path / "ledger.db")]  # the fixture's file, on a second connection
     results: list[str] = []
     lock = threading.Lock()
 
