@@ -10,7 +10,7 @@ from typing import Any
 from gateway.ledger import DeadLetter, Insert, MessageRecord, ReceiptRecord
 from swsim.sqlite import SqliteDb
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   sender TEXT NOT NULL, message_id TEXT NOT NULL, message_type TEXT NOT NULL,
@@ -85,7 +85,7 @@ def _dl(row: Any) -> DeadLetter:
 
 class SqliteLedger(SqliteDb):
     def __init__(self, path: Path | str) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path, SCHEMA)
 
     def insert_message(self, rec: MessageRecord) -> tuple[Insert, MessageRecord]:
         with self.transaction():

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="PostgreSQL ledger (postgresql://user:password@host:port/db) shared by gateways on several hosts; "
         "unset = the SQLite file.",
     )
+    store_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        description="PostgreSQL database for the node stores (one schema per node), for nodes running as services; "
+        "unset = one SQLite file per node under DATA_DIR/nodes.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8470, ge=0, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

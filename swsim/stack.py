@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import customs_cd
 import customs_cq
@@ -16,7 +15,7 @@ from swsim.network import TAX_CQ, TAX_PEER, TAX_SC, Role, default_parties, priva
 from swsim.node.clock import SimClock
 from swsim.node.parties import ForeignCustomsStub, ScriptedParty
 from swsim.node.runtime import Handler, Node
-from swsim.node.store import NodeStore
+from swsim.node.store import StoreRef
 from swsim.settings import Settings
 from swsim.transport.kafka import KafkaTransport
 from swsim.transport.mux import InboxMux
@@ -27,8 +26,9 @@ ROLES = {"customs-cq": "8000", "customs-cd": "7900", "tax-cq": TAX_CQ, "tax-sc":
 """Node roles that `swsim node ROLE` runs as their own process."""
 
 
-def store_path(settings: Settings, party_id: str) -> Path:
-    return settings.data_dir / "nodes" / f"{party_id}.db"
+def store_ref(settings: Settings, party_id: str) -> StoreRef:
+    """Where a node's store lives: its schema in SWSIM_STORE_URL if set, else its SQLite file under the data dir."""
+    return StoreRef(party_id, settings.data_dir / "nodes" / f"{party_id}.db", settings.store_url)
 
 
 def handler_for(party_id: str, role: Role, name: str, settings: Settings) -> Handler:
@@ -38,7 +38,7 @@ def handler_for(party_id: str, role: Role, name: str, settings: Settings) -> Han
             build_registry(settings),
             listen=settings.tax_line_cq if party_id == TAX_CQ else settings.tax_line_sc,
             peer_url=settings.tax_line_peer_url,
-            peer_store=store_path(settings, TAX_PEER[party_id]),
+            peer_store=store_ref(settings, TAX_PEER[party_id]),
             threshold_s=settings.tax_reconcile_threshold_s,
             pepper=tax_pepper(settings.network_seed),
         )
@@ -117,7 +117,7 @@ class Stack:
         return t
 
     def add_node(self, party_id: str, handler: Handler, resend_after_s: float = 5.0) -> Node:
-        store = NodeStore(store_path(self.settings, party_id), getattr(handler, "store_schema", ""))
+        store = store_ref(self.settings, party_id).open(getattr(handler, "store_schema", ""))
         if self.mux is None:
             self.mux = InboxMux(self._transport("nodes-inbox"), f"nodes-{self.settings.topic_prefix}")
         node = Node(

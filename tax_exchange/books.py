@@ -74,7 +74,8 @@ class Books:
     # -- sending side
     def sent(self, s: Sent) -> None:
         self.store.execute(
-            "INSERT OR REPLACE INTO dc_sent VALUES (?,?,?,?,?,?)",
+            "INSERT INTO dc_sent VALUES (?,?,?,?,?,?) ON CONFLICT (record_id, version, receiver) "
+            "DO UPDATE SET type = excluded.type, digest = excluded.digest, sent_at = excluded.sent_at",
             (s.record_id, s.version, s.receiver, s.type, s.digest, s.sent_at),
         )
 
@@ -122,7 +123,7 @@ class Books:
     def applied(self, record_id: str, version: int, channel: str, at: float) -> None:
         self.store.execute(
             "INSERT INTO dc_applied VALUES (?,?,?,1,?) ON CONFLICT (record_id, version) "
-            "DO UPDATE SET applications = applications + 1",
+            "DO UPDATE SET applications = dc_applied.applications + 1",
             (record_id, version, channel, at),
         )
 

@@ -16,12 +16,12 @@ listed but do not make it unclean: they arrived, and say how long a channel was 
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
+from swsim.node.store import StoreRef
 from tax_exchange.books import CHANNELS, Arrival, Sent
 
 SEVERE = frozenset({"missing", "mismatch", "unexpected", "applied"})
@@ -130,19 +130,26 @@ def _direction(s: BookView, r: BookView, threshold_s: float, now: float) -> tupl
     return d, findings
 
 
-def read_view(party: str, path: Path) -> BookView:
-    """Read a tax node's books from its store file (read-only; the node may be running)."""
-    if not path.exists():
-        raise FileNotFoundError(f"no store for tax node {party} at {path}")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "dc_sent" not in tables:
-            return BookView(party, [], [], {})
-        sent = [Sent(*row) for row in db.execute("SELECT * FROM dc_sent")]
-        arrivals = [Arrival(*row) for row in db.execute("SELECT * FROM dc_arrival")]
-        rows = db.execute("SELECT record_id, version, applications FROM dc_applied")
-        applied = {(r[0], int(r[1])): int(r[2]) for r in rows}
-    finally:
-        db.close()
-    return BookView(party, sent, arrivals, applied)
+BOOK_QUERIES = (
+    "SELECT * FROM dc_sent",
+    "SELECT * FROM dc_arrival",
+    "SELECT record_id, version, applications FROM dc_applied",
+)
+
+
+def view_of(party: str, results: Sequence[Sequence[tuple[Any, ...]]] | None) -> BookView:
+    """A tax node's books from the results of :data:`BOOK_QUERIES` (None: the node has no books yet)."""
+    if results is None:
+        return BookView(party, [], [], {})
+    sent, arrivals, applied = results
+    return BookView(
+        party,
+        [Sent(*row) for row in sent],
+        [Arrival(*row) for row in arrivals],
+        {(r[0], int(r[1])): int(r[2]) for r in applied},
+    )
+
+
+def read_view(party: str, store: StoreRef) -> BookView:
+    """Read a tax node's books from its store (read-only; the node may be running)."""
+    return view_of(party, store.read(BOOK_QUERIES))

@@ -70,3 +70,8 @@ def test_kafka_is_three_kraft_brokers_with_replication() -> None:
     assert "healthcheck" in gateway
     assert gateway["environment"]["SWSIM_LEDGER_URL"].startswith("postgresql://")  # one ledger for all replicas
     assert "postgres" in gateway["depends_on"]
+    nodes = {n: s for n, s in _services().items() if s.get("command", [None])[0] == "node"}
+    assert len(nodes) == 6
+    for s in nodes.values():  # every node's store in the shared database, so the tax nodes reconcile across hosts
+        assert s["environment"]["SWSIM_STORE_URL"].startswith("postgresql://")
+        assert "postgres" in s["depends_on"]

@@ -165,8 +165,7 @@ def node_cmd(
     from swsim.network import default_parties, private_key
     from swsim.node.clock import SimClock
     from swsim.node.runtime import Node
-    from swsim.node.store import NodeStore
-    from swsim.stack import ROLES, handler_for, store_path
+    from swsim.stack import ROLES, handler_for, store_ref
     from swsim.transport.kafka import KafkaTransport
 
     if role not in ROLES:
@@ -182,7 +181,7 @@ def node_cmd(
         private_key(settings.network_seed, party.id),
         transport,
         Topics(settings.topic_prefix),
-        NodeStore(store_path(settings, party.id), getattr(handler, "store_schema", "")),
+        store_ref(settings, party.id).open(getattr(handler, "store_schema", "")),
         handler,
         SimClock(),
     )

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -32,7 +33,7 @@ def reconcile_cmd(
     1 when it is not, 2 when the stores cannot be read."""
     from swsim.network import TAX_CQ, TAX_SC
     from swsim.settings import Settings
-    from swsim.stack import store_path
+    from swsim.stack import store_ref
     from tax_exchange.reconcile import read_view, reconcile
 
     overrides = {k: v for k, v in {"data_dir": data_dir, "tax_reconcile_threshold_s": threshold}.items() if v}
@@ -41,8 +42,8 @@ def reconcile_cmd(
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     try:
-        views = [read_view(p, store_path(settings, p)) for p in (TAX_CQ, TAX_SC)]
-    except (OSError, sqlite3.Error) as e:
+        views = [read_view(p, store_ref(settings, p)) for p in (TAX_CQ, TAX_SC)]
+    except (OSError, sqlite3.Error, psycopg.Error) as e:
         out.print(f"[red]{e}[/red]; run the exchange first (swsim up / swsim demo) or give --data-dir")
         raise typer.Exit(2) from None
     report = reconcile(views[0], views[1], settings.tax_reconcile_threshold_s)

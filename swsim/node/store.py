@@ -1,8 +1,16 @@
-"""A node's own store (SQLite, WAL): messages seen, the outbox, documents of the node's state, a timeline."""
+"""A node's own store: messages seen, the outbox, documents of the node's state, a timeline.
+
+SQLite in WAL mode by default (one file per node); PostgreSQL when ``SWSIM_STORE_URL`` is set (one schema per node
+in a shared database, for nodes running as services on several hosts). Both run the same queries: the SQL here is
+what both engines accept, and :mod:`swsim.postgres` translates the few SQLite forms left.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +25,14 @@ CREATE TABLE IF NOT EXISTS outbox (
   body BLOB NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt REAL NOT NULL,
   created TEXT NOT NULL, codes TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt);
-CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id));
-CREATE INDEX IF NOT EXISTS docs_bill ON docs (kind, json_extract(data, '$.bill'));
+CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, bill TEXT,
+  PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS timeline (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, what TEXT NOT NULL,
   data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+_BILL_INDEX = "CREATE INDEX IF NOT EXISTS docs_by_bill ON docs (kind, bill)"
+"""After the schema: a store made before ``bill`` was a column gets the column first (see ``_upgrade``)."""
 
 
 @dataclass
@@ -44,6 +54,16 @@ class NodeStore(SqliteDb):
 
     def __init__(self, path: Path | str, extra_schema: str = "") -> None:
         super().__init__(path, _SCHEMA + extra_schema)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(docs)").fetchall()}
+        if "bill" not in columns:  # a store from before: the bill was indexed as a JSON expression
+            with self.transaction():
+                self._db.execute("DROP INDEX IF EXISTS docs_bill")
+                self._db.execute("ALTER TABLE docs ADD COLUMN bill TEXT")
+                self._db.execute("UPDATE docs SET bill = json_extract(data, '$.bill')")
+        self._db.execute(_BILL_INDEX)
 
     # -- tables of a handler's own (``extra_schema``), in the same transactions as everything else
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
@@ -71,7 +91,12 @@ class NodeStore(SqliteDb):
     # -- documents (the node's state)
     def put(self, kind: str, doc_id: str, data: dict[str, Any]) -> None:
         with self.transaction():
-            self._db.execute("INSERT OR REPLACE INTO docs VALUES (?,?,?)", (kind, doc_id, json.dumps(data)))
+            bill = data.get("bill")
+            self._db.execute(
+                "INSERT INTO docs VALUES (?,?,?,?) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, "
+                "bill = excluded.bill",
+                (kind, doc_id, json.dumps(data), bill if isinstance(bill, str) else None),
+            )
 
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -90,7 +115,7 @@ class NodeStore(SqliteDb):
         """The documents of ``kind`` whose ``bill`` field is ``bill`` (indexed: no scan of every document)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT data FROM docs WHERE kind = ? AND json_extract(data, '$.bill') = ? ORDER BY id", (kind, bill)
+                "SELECT data FROM docs WHERE kind = ? AND bill = ? ORDER BY id", (kind, bill)
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
@@ -155,6 +180,65 @@ class NodeStore(SqliteDb):
         with self._lock:
             rows = self._db.execute("SELECT at, what, data FROM timeline ORDER BY seq").fetchall()
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+
+class PostgresNodeStore(NodeStore):
+    """The same store in PostgreSQL schema ``node_<party>`` of a shared database."""
+
+    def __init__(self, url: str, party: str, extra_schema: str = "") -> None:  # not SqliteDb's: no file, no PRAGMAs
+        from swsim.postgres import PgConnection, schema_name
+
+        self.path = f"{url} (schema {schema_name(party)})"
+        self._db = PgConnection(url, schema=schema_name(party))  # type: ignore[assignment]
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._db.executescript(f"{_SCHEMA}{extra_schema};\n{_BILL_INDEX};")
+
+    def _upgrade(self) -> None:
+        pass  # the PostgreSQL stores were made with the ``bill`` column
+
+
+@dataclass(frozen=True)
+class StoreRef:
+    """Where one node's store lives: a SQLite file (``path``), or a schema in a PostgreSQL database (``url``)."""
+
+    party: str
+    path: Path
+    url: str | None = None
+
+    def open(self, extra_schema: str = "") -> NodeStore:
+        if self.url:
+            return PostgresNodeStore(self.url, self.party, extra_schema)
+        return NodeStore(self.path, extra_schema)
+
+    def read(self, queries: Sequence[str]) -> list[list[tuple[Any, ...]]] | None:
+        """Read-only queries, while the node may be running; None when a table they read does not exist yet.
+        Raises ``FileNotFoundError`` for a SQLite store that does not exist."""
+        if self.url:
+            return _read_postgres(self.url, self.party, queries)
+        if not self.path.exists():
+            raise FileNotFoundError(f"no store for node {self.party} at {self.path}")
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            return [[tuple(r) for r in db.execute(q).fetchall()] for q in queries]
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return None
+            raise
+        finally:
+            db.close()
+
+
+def _read_postgres(url: str, party: str, queries: Sequence[str]) -> list[list[tuple[Any, ...]]] | None:
+    import psycopg
+
+    from swsim.postgres import schema_name
+
+    with psycopg.connect(url, autocommit=True, options=f"-c search_path={schema_name(party)}") as conn:
+        try:
+            return [[tuple(r) for r in conn.execute(q.encode()).fetchall()] for q in queries]
+        except psycopg.errors.UndefinedTable:
+            return None
 
 
 def _entry(r: Any) -> OutboxEntry:

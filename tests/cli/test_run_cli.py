@@ -177,7 +177,7 @@ def test_a_tax_bureau_as_its_own_process_on_both_channels(
     from swsim.network import TAX_CQ, TAX_SC
     from swsim.node.clock import SimClock
     from swsim.settings import Settings
-    from swsim.stack import Stack, handler_for, store_path
+    from swsim.stack import Stack, handler_for, store_ref
     from tax_exchange.reconcile import read_view
     from tests.tax.test_dual_channel import publish
 
@@ -193,11 +193,11 @@ def test_a_tax_bureau_as_its_own_process_on_both_channels(
         sc = next(x for x in default_parties(SEED) if x.id == TAX_SC)
         stack.add_node(TAX_SC, handler_for(TAX_SC, sc.role, sc.name, settings))
         ids = publish(stack, TAX_SC, 3, "proc")
-        cq_store = store_path(Settings(data_dir=tmp_path / "cq"), TAX_CQ)
+        cq_store = store_ref(Settings(data_dir=tmp_path / "cq"), TAX_CQ)
         deadline = time.monotonic() + 60
         got: set[tuple[str, str]] = set()
         while time.monotonic() < deadline and len(got) < 6:
-            if cq_store.exists():
+            if cq_store.path.exists():
                 got = {(a.record_id, a.channel) for a in read_view(TAX_CQ, cq_store).arrivals if a.record_id in ids}
             time.sleep(0.2)
         assert got == {(rid, ch) for rid in ids for ch in "AB"}

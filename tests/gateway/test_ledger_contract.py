@@ -9,11 +9,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from gateway.ledger import DeadLetter, Ledger, MessageRecord, ReceiptRecord
-from gateway.postgres_ledger import PostgresLedger, translate
+from gateway.postgres_ledger import PostgresLedger
 from gateway.service import build_gateway
 from gateway.sqlite_ledger import SqliteLedger
 from swsim.bench.gateway_bench import make_bodies
@@ -22,6 +21,7 @@ from swsim.client import signed_headers
 from swsim.network import Role, default_parties, private_key
 from swsim.settings import Settings
 from swsim.transport.kafka import KafkaTransport
+from tests.pgserver import fresh_database
 
 SEED = "swsim-demo-network"
 
@@ -31,11 +31,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     if request.param == "sqlite":
         store: Ledger = SqliteLedger(tmp_path / "ledger.db")
     else:
-        server: str = request.getfixturevalue("postgres_server")
-        name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}".encode())
-        store = PostgresLedger(server.rsplit("/", 1)[0] + "/" + name)
+        store = PostgresLedger(fresh_database(request.getfixturevalue("postgres_server")))
     yield store
     store.close()
 
@@ -129,22 +125,11 @@ def test_concurrent_inserts_of_one_message_make_one_row(ledger: Ledger, tmp_path
     assert ledger.counts()["messages"] == 1
 
 
-def test_the_dialect_translation() -> None:
-    assert translate("INSERT OR IGNORE INTO nonces (a) VALUES (?)") == (
-        "INSERT INTO nonces (a) VALUES (%s) ON CONFLICT DO NOTHING", None)  # fmt: skip
-    returning = "INSERT INTO deadletters (a) VALUES (%s) RETURNING id"
-    assert translate("INSERT INTO deadletters (a) VALUES (?)") == (returning, "id")
-    assert translate("BEGIN IMMEDIATE") == ("BEGIN", None)
-
-
 def test_a_gateway_routes_through_the_postgres_ledger(postgres_server: str, broker: EmbeddedBroker) -> None:
     """SWSIM_LEDGER_URL: the gateway's router records, routes and receipts through PostgreSQL."""
-    name = "g_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}".encode())
     prefix = "pg" + uuid.uuid4().hex[:8]
     settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=prefix, network_seed=SEED,
-                        ledger_url=postgres_server.rsplit("/", 1)[0] + "/" + name)  # fmt: skip
+                        ledger_url=fresh_database(postgres_server))  # fmt: skip
     gw = build_gateway(settings, KafkaTransport(broker.bootstrap, "pg-gw"))
     assert isinstance(gw.ledger, PostgresLedger)
     gw.ensure_topics()

@@ -24,7 +24,7 @@ from swsim.broker import EmbeddedBroker
 from swsim.network import TAX_CQ, TAX_SC
 from swsim.node.clock import SimClock
 from swsim.settings import Settings
-from swsim.stack import Stack, store_path
+from swsim.stack import Stack, store_ref
 from tax_exchange.handler import TaxHandler
 from tax_exchange.reconcile import Finding, read_view, reconcile
 from tax_exchange.records import real_name_body
@@ -99,7 +99,7 @@ def applied_once(stack: Stack, receiver: str, ids: list[str]) -> None:
 
 
 def findings(stack: Stack, ids: list[str], threshold_s: float = 30) -> list[Finding]:
-    views = [read_view(p, store_path(stack.settings, p)) for p in (TAX_CQ, TAX_SC)]
+    views = [read_view(p, store_ref(stack.settings, p)) for p in (TAX_CQ, TAX_SC)]
     return [f for f in reconcile(views[0], views[1], threshold_s).findings if f.record_id in ids]
 
 
@@ -231,14 +231,14 @@ def test_the_reconcile_command_reads_both_stores(stack: Stack, tmp_path: Path) -
     wait_for("quiet", lambda: all(not s.books.line_due(time.time() + 60) for s in (stack.tax(TAX_SC),)))
     r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(stack.settings.data_dir), "--json"])
     report = json.loads(r.stdout)
-    views = [read_view(p, store_path(stack.settings, p)) for p in (TAX_CQ, TAX_SC)]
+    views = [read_view(p, store_ref(stack.settings, p)) for p in (TAX_CQ, TAX_SC)]
     expected = reconcile(views[0], views[1], 30)
     assert [d["sent"] for d in report["directions"]] == [d.sent for d in expected.directions]
     assert report["directions"][1]["sent"] >= 2
     assert r.exit_code == (0 if report["clean"] else 1)
     r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(tmp_path)])
     assert r.exit_code == 2
-    assert "no store for tax node" in r.stdout
+    assert "no store for node" in r.stdout
 
 
 def test_the_abnormal_list_reaches_the_customs_risk_engine_and_a_lifted_entry_leaves_it(stack: Stack) -> None:

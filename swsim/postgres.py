@@ -1,0 +1,109 @@
+"""A sqlite3-shaped connection on PostgreSQL, so the SQLite stores (ledger, node stores) run unchanged on it.
+
+The stores write the SQL both engines share (``INSERT ... ON CONFLICT``), plus a few SQLite forms this adapter turns
+into PostgreSQL's: ``?`` placeholders, ``INSERT OR IGNORE``, ``BEGIN IMMEDIATE``, ``lastrowid`` (through
+``RETURNING``) and, in schemas, ``INTEGER PRIMARY KEY AUTOINCREMENT``, ``BLOB``, ``REAL`` and ``INTEGER``.
+One set of queries per store, one contract test on both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
+_SCHEMA_TYPES = (
+    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.IGNORECASE), "BIGSERIAL PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b", re.IGNORECASE), "BIGINT"),
+    (re.compile(r"\bREAL\b", re.IGNORECASE), "DOUBLE PRECISION"),  # PostgreSQL's REAL is 4 bytes: epoch seconds need 8
+    (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
+)
+
+
+def translate(sql: str, keys: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """The PostgreSQL form of one SQLite statement, and the key column an insert returns (``keys``: table -> key
+    column, for the tables whose inserts report ``lastrowid``)."""
+    if sql.strip().upper() == "BEGIN IMMEDIATE":
+        return "BEGIN", None
+    text = sql.replace("?", "%s")
+    m = _INSERT.match(text)
+    if m is None:
+        return text, None
+    key = (keys or {}).get(m.group(2))
+    if m.group(1):
+        text = _INSERT.sub(f"INSERT INTO {m.group(2)}", text, count=1) + " ON CONFLICT DO NOTHING"
+    if key is not None:
+        text += f" RETURNING {key}"
+    return text, key
+
+
+def translate_schema(script: str) -> str:
+    """A SQLite schema script in PostgreSQL's types."""
+    for pattern, replacement in _SCHEMA_TYPES:
+        script = pattern.sub(replacement, script)
+    return script
+
+
+def schema_name(name: str) -> str:
+    """A safe PostgreSQL schema name for a node (``8000`` -> ``node_8000``)."""
+    return "node_" + re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+class Cursor:
+    """What the stores read back: rows, rowcount and lastrowid, as from sqlite3."""
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+        self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+
+class PgConnection:
+    """One psycopg connection in autocommit mode (the stores issue BEGIN/COMMIT themselves). ``schema``: the
+    PostgreSQL schema to work in (created if missing), so that several nodes share one database."""
+
+    def __init__(self, url: str, keys: Mapping[str, str] | None = None, schema: str | None = None) -> None:
+        self._keys = dict(keys or {})
+        options = f"-c search_path={schema}" if schema else ""
+        self._conn = psycopg.connect(url, autocommit=True, options=options)
+        if schema:
+            with locked(self, f"schema {schema}"):
+                self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}".encode())  # name from schema_name()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        text, key = translate(sql, self._keys)
+        cur = self._conn.execute(text.encode(), params)  # SQL text built from the stores' constants
+        rows = cur.fetchall() if cur.description is not None else []
+        lastrowid = int(rows[0][0]) if key is not None and rows else None
+        return Cursor([] if key is not None else rows, cur.rowcount, lastrowid)
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        text, _ = translate(sql, self._keys)
+        with self._conn.cursor() as cur:
+            cur.executemany(text.encode(), list(params))
+
+    def executescript(self, script: str) -> None:
+        """Run a schema script, one process at a time (``CREATE ... IF NOT EXISTS`` races otherwise)."""
+        with locked(self, "schema script"):
+            self._conn.execute(translate_schema(script).encode())
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@contextmanager
+def locked(conn: PgConnection, name: str) -> Iterator[None]:
+    """A PostgreSQL advisory lock held for the ``with`` block, across every process using the database."""
+    conn._conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+    try:
+        yield
+    finally:
+        conn._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
