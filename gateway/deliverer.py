@@ -47,13 +47,11 @@ class Deliverer:
                 items.append(nxt)
             group: list[Outcome] = [o for outcomes, _ in items for o in outcomes]
             try:
-                self.transport.deliver(self.pipeline.outputs(group), self.timeout_s)
+                self.pipeline.produce(self.transport, group, self.timeout_s)
             except Exception as exc:
-                self.pipeline.abandoned(group)
                 for _, fut in items:
                     fut.set_exception(exc)
                 continue
-            self.pipeline.delivered(group)
             for _, fut in items:
                 fut.set_result(None)
 

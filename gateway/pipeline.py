@@ -25,7 +25,7 @@ from schemas.errors import Issue, MessageError
 from schemas.message_types import MessageType
 from swsim import signing
 from swsim.network import GATEWAY_ID
-from swsim.transport.base import Headers
+from swsim.transport.base import Headers, Transport
 
 
 @dataclass
@@ -73,6 +73,7 @@ class Outgoing:
     value: bytes
     key: bytes | None
     headers: Headers
+    receipt: bool = False
 
 
 @dataclass
@@ -95,8 +96,21 @@ class Outcome:
         return sorted({i.code for i in self.issues})
 
 
+OutRecord = tuple[str, bytes, bytes | None, Headers]
+"""(topic, value, key, headers), as a transport delivers it."""
+
+
 def _h(v: str) -> bytes:
     return v.encode()
+
+
+def _route_headers(sender: str, message_id: str, mtype: str, fmt: str, correlation: str | None) -> Headers:
+    """The headers of a message routed to a receiver's inbox."""
+    headers: Headers = [("sw-sender", _h(sender)), ("sw-message-id", _h(message_id)),
+                        ("sw-message-type", _h(mtype)), ("sw-format", _h(fmt))]  # fmt: skip
+    if correlation:
+        headers.append(("sw-correlation-id", _h(correlation)))
+    return headers
 
 
 class Pipeline:
@@ -288,14 +302,7 @@ class Pipeline:
         assert p.sender is not None
         assert p.mtype is not None
         key = (p.correlation or p.message_id).encode()
-        base: Headers = [
-            ("sw-sender", _h(p.sender.id)),
-            ("sw-message-id", _h(p.message_id)),
-            ("sw-message-type", _h(p.mtype.value)),
-            ("sw-format", _h(p.fmt)),
-        ]
-        if p.correlation:
-            base.append(("sw-correlation-id", _h(p.correlation)))
+        base = _route_headers(p.sender.id, p.message_id, p.mtype.value, p.fmt, p.correlation)
         # a duplicate that was already delivered is not routed again: only its receipt is re-sent
         redeliver = result == "new" or (stored.status != "delivered" and stored.seq not in self._in_flight)
         if redeliver and stored.seq is not None:
@@ -379,7 +386,7 @@ class Pipeline:
             ("sw-reference-id", _h(message_id)),
             ("sw-receipt-status", status.encode()),
         ]
-        return Outgoing(self.topics.inbox(to), receipt, key, headers)
+        return Outgoing(self.topics.inbox(to), receipt, key, headers, receipt=True)
 
     def _event(
         self,
@@ -407,13 +414,39 @@ class Pipeline:
         """The events of a batch as one record on the events topic: a JSON array (one produce per batch)."""
         return Outgoing(self.topics.events, json.dumps([o.event for o in outcomes]).encode(), None, [])
 
-    def outputs(self, outcomes: list[Outcome]) -> list[tuple[str, bytes, bytes | None, Headers]]:
-        """Everything to produce for a batch: routed messages, receipts, dead letters, and the events record."""
-        records = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out]
+    def reroute(self, stored: MessageRecord) -> list[OutRecord]:
+        """A recorded message routed to its receivers once more (after the broker lost what it held), as
+        :meth:`_route` routed it the first time. Receivers de-duplicate by message id."""
+        key = (stored.correlation_id or stored.message_id).encode()
+        s = stored
+        headers = _route_headers(s.sender, s.message_id, s.message_type, s.format, s.correlation_id)
+        return [(self.topics.inbox(r), stored.body, key, headers) for r in stored.receivers]
+
+    def outputs(self, outcomes: list[Outcome]) -> tuple[list[OutRecord], list[OutRecord]]:
+        """What to produce for a batch, in two steps: first the messages themselves (routed to their receivers,
+        dead letters), then, once the broker holds those, the receipts and the events record. A sender is never told
+        "delivered" about a message the broker did not take: measured with the broker killed mid-batch, receipts
+        produced together with their messages reached senders while the messages were lost with the broker."""
+        first = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out if not x.receipt]
+        then = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out if x.receipt]
         if outcomes:
             ev = self.events_record(outcomes)
-            records.append((ev.topic, ev.value, ev.key, ev.headers))
-        return records
+            then.append((ev.topic, ev.value, ev.key, ev.headers))
+        return first, then
+
+    def produce(self, transport: Transport, outcomes: list[Outcome], timeout_s: float = 30.0) -> None:
+        """Produce the outputs of ``outcomes`` in their two steps (see :meth:`outputs`), then mark them delivered;
+        on failure, mark them abandoned (they are routed again when their input comes again) and raise."""
+        first, then = self.outputs(outcomes)
+        try:
+            if first:
+                transport.deliver(first, timeout_s)
+            if then:
+                transport.deliver(then, timeout_s)
+        except BaseException:
+            self.abandoned(outcomes)
+            raise
+        self.delivered(outcomes)
 
     def delivered(self, outcomes: list[Outcome], now: float | None = None) -> None:
         """Call after the outputs of ``outcomes`` were flushed to the broker."""

@@ -64,6 +64,11 @@ class Router:
         self.processed = 0
         self.first_poll_at: float | None = None  # when the first non-empty poll returned (for benchmarks)
         self.last_commit_at: float | None = None
+        self._rewind = threading.Event()
+
+    def request_rewind(self) -> None:
+        """Read the ingress again from its beginning (the broker lost its state; the ledger absorbs repeats)."""
+        self._rewind.set()
 
     def handle_batch(self, records: list[Record]) -> list[Outcome]:
         t0 = time.perf_counter()
@@ -73,12 +78,7 @@ class Router:
         per = (time.perf_counter() - t0) / max(1, len(records))
         for _ in records:
             self.metrics.process_seconds.labels("kafka").observe(per)
-        try:
-            self.transport.deliver(self.pipeline.outputs(outcomes))
-        except BaseException:
-            self.pipeline.abandoned(outcomes)
-            raise
-        self.pipeline.delivered(outcomes)
+        self.pipeline.produce(self.transport, outcomes)
         for o in outcomes:
             self.metrics.messages.labels(o.status, "kafka").inc()
         return outcomes
@@ -94,6 +94,9 @@ class Router:
                     [self.topics.ingress], self.group, fetch_wait_ms=ROUTER_FETCH_WAIT_MS
                 )
                 while not stop.is_set():
+                    if self._rewind.is_set():
+                        self._rewind.clear()
+                        consumer.rewind()
                     records = consumer.poll(0.2, self.max_records)
                     if not records:
                         continue

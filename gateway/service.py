@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,12 +12,14 @@ from gateway.deliverer import Deliverer
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
+from gateway.recovery import redeliver_since
 from gateway.registry import Registry, build_registry
 from gateway.router import Router
 from gateway.sqlite_ledger import SqliteLedger
 from gateway.topics import Topics
 from swsim.settings import Settings
 from swsim.transport.base import Transport
+from swsim.transport.generation import GenerationWatch
 
 
 @dataclass
@@ -35,6 +38,24 @@ class Gateway:
     _deliverer: Deliverer | None = None
     status_providers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     """Extra status for the dashboard from what runs in the same process (e.g. "tax": the bureaus' dual channel)."""
+    watch: GenerationWatch | None = None
+    redelivered: int = 0
+    """Messages routed again after the broker lost its state (see :meth:`start_watch`)."""
+
+    def start_watch(self) -> GenerationWatch:
+        """Watch the broker's generation (swsim/transport/generation.py): when the broker lost its state, create the
+        topics again, rewind the routers, and route again what was delivered in the last
+        ``SWSIM_REDELIVER_WINDOW_S``. Other listeners (the nodes of this process) may be added to the watch."""
+        assert self.settings.kafka_bootstrap is not None
+        self.watch = GenerationWatch(self.settings.kafka_bootstrap, self.topics.generation, self.ensure_topics)
+        self.watch.listeners.append(self._broker_lost_state)
+        return self.watch.start()
+
+    def _broker_lost_state(self, _generation: str) -> None:
+        for router in self.routers:
+            router.request_rewind()
+        since = time.time() - self.settings.redeliver_window_s
+        self.redelivered += redeliver_since(self.ledger, self.pipeline, self.transport, since)
 
     @property
     def deliverer(self) -> Deliverer:
@@ -83,6 +104,8 @@ class Gateway:
         return True
 
     def stop(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         if self._deliverer is not None:
             self._deliverer.stop()
         self.stop_routers()
@@ -93,7 +116,7 @@ class Gateway:
 def topic_plan(settings: Settings, registry: Registry) -> dict[str, int]:
     """Every topic the exchange needs: name -> partitions."""
     topics = Topics(settings.topic_prefix)
-    plan = {topics.ingress: settings.ingress_partitions, topics.deadletter: 1, topics.events: 1}
+    plan = {topics.ingress: settings.ingress_partitions, topics.deadletter: 1, topics.events: 1, topics.generation: 1}
     for party in registry.parties:
         plan[topics.inbox(party)] = 1
     return plan

@@ -23,6 +23,11 @@ class Topics:
         return f"{self.prefix}.deadletter"
 
     @property
+    def generation(self) -> str:
+        """One record: the broker's generation (see swsim/transport/generation.py)."""
+        return f"{self.prefix}.generation"
+
+    @property
     def events(self) -> str:
         """Everything the gateway did, for the dashboard, the recorder and tracing."""
         return f"{self.prefix}.events"

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         description="PostgreSQL database for the node stores (one schema per node), for nodes running as services; "
         "unset = one SQLite file per node under DATA_DIR/nodes.",
     )
+    redeliver_window_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="After the broker lost its state (the embedded broker restarted), messages delivered this many "
+        "seconds back are routed again from the ledger (receivers de-duplicate).",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8470, ge=0, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

@@ -78,6 +78,7 @@ class Stack:
         )
         gw.ensure_topics()
         stack = cls(settings, clock or SimClock(), gw, broker)
+        gw.start_watch().listeners.append(stack._broker_lost_state)
         stack.start_router()
         if with_nodes:
             for p in default_parties(settings.network_seed):
@@ -86,6 +87,10 @@ class Stack:
             stack.wire_tax_line()
             gw.status_providers["tax"] = lambda: [stack.tax(p).status() for p in (TAX_CQ, TAX_SC) if p in stack.nodes]
         return stack
+
+    def _broker_lost_state(self, _generation: str) -> None:
+        for node in self.nodes.values():
+            node.request_rewind()
 
     def start_router(self) -> None:
         """One more gateway router (a consumer-group member) on its own Kafka client."""

@@ -64,6 +64,7 @@ def _serve(settings: Settings, routers: int) -> None:
         settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway", producer=settings.kafka_producer)
     )
     gw.ensure_topics()
+    gw.start_watch()
     extra = []
     for i in range(routers):
         t = KafkaTransport(
@@ -166,6 +167,7 @@ def node_cmd(
     from swsim.node.clock import SimClock
     from swsim.node.runtime import Node
     from swsim.stack import ROLES, handler_for, store_ref
+    from swsim.transport.generation import GenerationWatch
     from swsim.transport.kafka import KafkaTransport
 
     if role not in ROLES:
@@ -187,11 +189,15 @@ def node_cmd(
     )
     node.heartbeat = settings.heartbeat_file
     node.start()
+    watch = GenerationWatch(settings.kafka_bootstrap, node.topics.generation)  # the broker lost its state: rewind
+    watch.listeners.append(lambda _g: node.request_rewind())
+    watch.start()
     out.print(
         f"node {role} ({party.name}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*; Ctrl-C stops"
     )
     _print_tax_line(handler)
     _wait_for_signal()
+    watch.stop()
     node.stop()
     node.store.close()
     transport.close()

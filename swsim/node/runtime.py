@@ -122,7 +122,13 @@ class Node:
         self._consumer: Consumer | None = inbox
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._rewind = threading.Event()
         self.on_message: Callable[[Message], None] | None = None
+
+    def request_rewind(self) -> None:
+        """The broker lost its state (swsim/transport/generation.py): read the inbox again from the beginning (the
+        "seen" table absorbs what was handled) and re-send at once what the outbox still holds unreceipted."""
+        self._rewind.set()
 
     @property
     def consumer(self) -> Consumer:
@@ -164,6 +170,10 @@ class Node:
 
     def step(self, timeout_s: float = 0.1) -> int:
         """Handle what is in the inbox, run the handler's timers, publish what is due. Returns records handled."""
+        if self._rewind.is_set():
+            self._rewind.clear()
+            self.consumer.rewind()
+            self.store.resend_pending()
         records = self.consumer.poll(timeout_s, 200)
         for r in records:
             try:

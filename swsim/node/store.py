@@ -162,6 +162,10 @@ class NodeStore(SqliteDb):
                 (attempts, next_attempt, status, message_id),
             )
 
+    def resend_pending(self) -> None:
+        """Make every pending outbox entry due now."""
+        self.execute("UPDATE outbox SET next_attempt = 0 WHERE status = 'pending'")
+
     def settle(self, message_id: str, status: str, codes: list[str]) -> bool:
         """Record the gateway's receipt for an outbox message; False if unknown or already settled."""
         with self.transaction():

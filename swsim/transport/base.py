@@ -37,6 +37,11 @@ class Consumer(Protocol):
         """Commit everything handed out so far (call only after the work is done)."""
         ...
 
+    def rewind(self) -> None:
+        """Read every partition again from its beginning (after the broker lost its state: see
+        swsim/transport/generation.py). Call from the thread that polls."""
+        ...
+
     def close(self) -> None: ...
 
 

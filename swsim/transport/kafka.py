@@ -10,7 +10,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from swsim.transport.base import Headers, Record
 
@@ -45,9 +45,25 @@ class KafkaTransport:
         self.session_timeout_ms = session_timeout_ms
         self._producer: KafkaProducer | None = None
         self._pending: list[Any] = []
+        self._producer_lock = threading.Lock()
+
+    def _drop_producer(self, failed: KafkaProducer) -> None:
+        """Forget a producer that failed, so the next send starts a new one. An idempotent producer's session
+        does not survive a broker that lost its state (the embedded broker restarted): it fails for good with
+        UnknownProducerId, and only a new producer (a new producer id) can send again."""
+        with self._producer_lock:
+            if self._producer is failed:
+                self._producer = None
+                self._pending = []
+        with contextlib.suppress(Exception):
+            failed.close(timeout=0)
 
     @property
     def producer(self) -> KafkaProducer:
+        with self._producer_lock:
+            return self._producer or self._new_producer()
+
+    def _new_producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
                 bootstrap_servers=self.bootstrap,
@@ -72,29 +88,43 @@ class KafkaTransport:
         if self.producer_kind == "confluent":
             self.confluent.send(topic, value, key, headers)
             return
-        self._pending.append(self.producer.send(topic, value=value, key=key, headers=headers or []))
+        producer = self.producer
+        try:
+            self._pending.append(producer.send(topic, value=value, key=key, headers=headers or []))
+        except KafkaError:
+            self._drop_producer(producer)
+            raise
 
     def flush(self, timeout_s: float = 30.0) -> None:
         if self._confluent is not None:
             self._confluent.flush(timeout_s)
-        if self._producer is None:
+        producer = self._producer
+        if producer is None:
             return
-        self._producer.flush(timeout=timeout_s)
-        pending, self._pending = self._pending, []
-        for future in pending:
-            # raises the delivery error, if any: the caller must not commit its input then
-            future.get(timeout=0)
+        try:
+            producer.flush(timeout=timeout_s)
+            pending, self._pending = self._pending, []
+            for future in pending:
+                # raises the delivery error, if any: the caller must not commit its input then
+                future.get(timeout=0)
+        except KafkaError:
+            self._drop_producer(producer)
+            raise
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
         if self.producer_kind == "confluent":
             self.confluent.deliver(records, timeout_s)
             return
         producer = self.producer
-        futures = [producer.send(t, value=v, key=k, headers=h or []) for t, v, k, h in records]
-        # wait on exactly these records (no flush(): concurrent callers then share the producer's batches)
-        deadline = time.monotonic() + timeout_s
-        for future in futures:
-            future.get(timeout=max(0.0, deadline - time.monotonic()))
+        try:
+            futures = [producer.send(t, value=v, key=k, headers=h or []) for t, v, k, h in records]
+            # wait on exactly these records (no flush(): concurrent callers then share the producer's batches)
+            deadline = time.monotonic() + timeout_s
+            for future in futures:
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+        except KafkaError:
+            self._drop_producer(producer)
+            raise
 
     def ensure_topics(self, topics: dict[str, int], replication: int = 1) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id + "-admin")
@@ -177,6 +207,11 @@ class KafkaGroupConsumer:
 
     def commit(self) -> None:
         self.consumer.commit()
+
+    def rewind(self) -> None:
+        assigned = self.consumer.assignment()
+        if assigned:  # none while a group rebalances: partitions then start from the committed offsets (or the start)
+            self.consumer.seek_to_beginning(*assigned)
 
     def close(self) -> None:
         self.consumer.close()

@@ -68,5 +68,8 @@ class _MemoryConsumer:
             for tp, pos in self.position.items():
                 self.t.committed[(self.group, tp)] = pos
 
+    def rewind(self) -> None:
+        self.position = dict.fromkeys(self.topics, 0)
+
     def close(self) -> None:
         return None

@@ -66,6 +66,10 @@ class InboxView:
         """Commit everything handed out so far (the caller has done its work on it)."""
         self.mux._commit(self.topic, dict(self._handed))
 
+    def rewind(self) -> None:
+        """This inbox from its beginning again (the whole multiplexer rewinds: see :meth:`InboxMux.rewind`)."""
+        self.mux.rewind()
+
     def close(self) -> None:
         self.closed = True
         self.mux._close(self)
@@ -83,7 +87,13 @@ class InboxMux:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: KafkaConsumer | None = None
+        self._rewind = threading.Event()
         self.error: BaseException | None = None
+
+    def rewind(self) -> None:
+        """Every inbox from its beginning again, after the broker lost its state (the nodes' "seen" tables absorb
+        what they had handled already). Done on the multiplexer's thread."""
+        self._rewind.set()
 
     def view(self, topic: str) -> InboxView:
         """A consumer for ``topic`` (from its committed offsets, or the beginning)."""
@@ -122,6 +132,9 @@ class InboxMux:
         assigned: list[TopicPartition] = []
         while not self._stop.is_set():
             try:
+                if self._rewind.is_set():
+                    self._rewind.clear()
+                    assigned = self._apply_rewind(consumer, assigned)
                 self._apply_commits(consumer)
                 assigned = self._apply_added(consumer, assigned)
                 if not assigned:
@@ -142,6 +155,16 @@ class InboxMux:
                 self._stop.wait(0.5)
         self._apply_commits(consumer)
         consumer.close()
+
+    def _apply_rewind(self, consumer: KafkaConsumer, assigned: list[TopicPartition]) -> list[TopicPartition]:
+        with self._lock:
+            self._commits.clear()  # offsets of the lost broker mean nothing on the new one
+        for held in self._held.values():
+            for tp in held:
+                held[tp] = 0
+        if assigned:
+            consumer.seek_to_beginning(*assigned)
+        return assigned
 
     def _apply_commits(self, consumer: KafkaConsumer) -> None:
         with self._lock:

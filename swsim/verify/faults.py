@@ -1,0 +1,342 @@
+"""Fault scenarios, counted: a sender node streams N messages through the gateway to a receiver node while a fault
+strikes, then everything is counted.
+
+- sent: messages the sender's outbox accepted;
+- acknowledged: of those, how many the gateway's delivery receipt settled;
+- applied: messages the receiver applied (its handler counts each application in the same transaction);
+- lost: acknowledged but never applied; duplicated: applied more than once.
+
+The broker (embedded Tansu), the gateway (``swsim gateway``) and the receiver (``python -m swsim.verify.receiver``)
+are processes of their own, so that a fault is a real SIGKILL. The sender is a node in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.topics import Topics
+from schemas.envelope import Message
+from swsim.bench.gateway_bench import make_bodies
+from swsim.broker import EmbeddedBroker, free_port
+from swsim.network import Role, default_parties, private_key
+from swsim.node.clock import SimClock
+from swsim.node.runtime import Context, Node
+from swsim.node.store import NodeStore, OutboxEntry, StoreRef
+from swsim.transport.generation import GenerationWatch
+from swsim.transport.kafka import KafkaTransport
+from swsim.verify.receiver import APPLIED_SQL
+from swsim.verify.target import SEED, rss_mb
+
+RECEIVER = "7900"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FaultResult:
+    scenario: str
+    sent: int
+    acknowledged: int
+    applied: int
+    lost: int
+    duplicated: int
+    seconds: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and self.acknowledged == self.sent
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Quiet:
+    """The sender's handler: it only sends (receipts are settled by the node runtime itself)."""
+
+    def handle(self, message: Message, ctx: Context) -> None:
+        return None
+
+    def tick(self, ctx: Context) -> None:
+        return None
+
+
+def _wait_healthy(url: str, p: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"the gateway exited with status {p.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"the gateway never became healthy at {url}")
+
+
+class Exchange:
+    """Broker, gateway and receiver processes, and the sender node, for one scenario."""
+
+    def __init__(self, workdir: Path, receiver_args: list[str] | None = None) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.prefix = "vf" + uuid.uuid4().hex[:8]
+        self.topics = Topics(self.prefix)
+        self.broker = EmbeddedBroker()
+        self.http_port = free_port()
+        self.receiver_args = receiver_args or []
+        self.gateway: subprocess.Popen[bytes] | None = None
+        self.receiver: subprocess.Popen[bytes] | None = None
+        self.receiver_store = workdir / "receiver.db"
+        self.sender_id = next(p.id for p in default_parties(SEED) if p.role == Role.TRADER)
+        self.sender: Node | None = None
+        self.watch: GenerationWatch | None = None
+        self.transport: KafkaTransport | None = None
+        self._log = open(workdir / "processes.log", "ab")  # noqa: SIM115 (closed in stop)
+
+    # ------------------------------------------------------------------ processes
+    def start(self) -> Exchange:
+        self.broker.start()
+        self.start_gateway()
+        self.start_receiver(self.receiver_args)
+        self.transport = KafkaTransport(self.broker.bootstrap, "verify-sender")
+        store = NodeStore(self.workdir / "sender.db")
+        self.sender = Node(self.sender_id, private_key(SEED, self.sender_id), self.transport, self.topics, store,
+                           _Quiet(), SimClock())  # fmt: skip
+        self.sender.start()
+        self.watch = GenerationWatch(self.broker.bootstrap, self.topics.generation)
+        self.watch.listeners.append(lambda _g: self.sender.request_rewind() if self.sender else None)
+        self.watch.start()
+        return self
+
+    def start_gateway(self) -> None:
+        env = {**os.environ, "SWSIM_TOPIC_PREFIX": self.prefix, "SWSIM_NETWORK_SEED": SEED,
+               "SWSIM_SESSION_TIMEOUT_MS": "3000"}  # fmt: skip
+        args = [sys.executable, "-m", "swsim", "gateway", "--bootstrap", self.broker.bootstrap, "--http-port",
+                str(self.http_port), "--data-dir", str(self.workdir)]  # fmt: skip
+        self.gateway = subprocess.Popen(args, env=env, stdout=self._log, stderr=self._log)
+        _wait_healthy(f"http://127.0.0.1:{self.http_port}/health", self.gateway)
+
+    def start_receiver(self, extra: list[str]) -> None:
+        args = [sys.executable, "-m", "swsim.verify.receiver", "--bootstrap", self.broker.bootstrap,
+                "--prefix", self.prefix, "--party", RECEIVER, "--seed", SEED, "--store", str(self.receiver_store),
+                *extra]  # fmt: skip
+        self.receiver = subprocess.Popen(args, stdout=self._log, stderr=self._log)
+
+    def kill_gateway(self) -> None:
+        assert self.gateway is not None
+        self.gateway.kill()
+        self.gateway.wait()
+
+    def stop(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
+        if self.sender is not None:
+            self.sender.stop()
+            self.sender.store.close()
+        if self.transport is not None:
+            self.transport.close()
+        for p in (self.receiver, self.gateway):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.broker.stop()
+        self._log.close()
+
+    # ------------------------------------------------------------------ traffic and counting
+    def feed(self, n: int, rate: float, fault_at: float, fault: Callable[[], None], progress: Progress) -> None:
+        """Queue ``n`` messages in the sender's outbox at ``rate`` per second; run ``fault`` once ``fault_at`` (a
+        fraction of n) are queued."""
+        assert self.sender is not None
+        bodies = make_bodies(n, self.sender_id, RECEIVER, self.prefix[-6:])
+        t0, chunk, faulted = time.monotonic(), 20, False
+        for start in range(0, n, chunk):
+            with self.sender.store.transaction():
+                for i in range(start, min(n, start + chunk)):
+                    self.sender.store.enqueue(self._entry(i, bodies[i]))
+            if not faulted and start + chunk >= fault_at * n:
+                faulted = True
+                self.wait_flowing(int(fault_at * n / 2))
+                acked, applied, _ = self.counts()
+                progress(f"fault: {start + chunk} of {n} queued, {len(acked)} acknowledged, {len(applied)} applied")
+                fault()
+            lag = (start + chunk) / rate - (time.monotonic() - t0)
+            if lag > 0:
+                time.sleep(lag)
+
+    def wait_flowing(self, acknowledged: int, timeout_s: float = 60) -> None:
+        """Until ``acknowledged`` messages are acknowledged and applied: a fault should strike a stream in full
+        flow, with messages at every stage."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            acked, applied, _ = self.counts()
+            if len(acked) >= acknowledged and len(applied) >= acknowledged:
+                return
+            time.sleep(0.1)
+
+    def _entry(self, i: int, body: bytes) -> OutboxEntry:
+        mid = f"B{self.prefix[-6:]}-{i:07d}"
+        created = datetime.now(UTC).isoformat()
+        return OutboxEntry(mid, RECEIVER, "MT2301", f"k{i}", body, "pending", 0, 0.0, created, [])
+
+    def counts(self) -> tuple[set[str], dict[str, int], int]:
+        """Acknowledged message ids, applications per message id, and outbox entries the gateway rejected."""
+        assert self.sender is not None
+        rows = self.sender.store.rows("SELECT message_id, status FROM outbox")
+        acked = {r[0] for r in rows if r[1] == "delivered"}
+        rejected = sum(1 for r in rows if r[1] in ("rejected", "failed"))
+        applied: dict[str, int] = {}
+        if self.receiver_store.exists():
+            got = StoreRef(RECEIVER, self.receiver_store).read([APPLIED_SQL])
+            for sender, mid, times in (got or [[]])[0]:
+                if sender == self.sender_id:
+                    applied[mid] = int(times)
+        return acked, applied, rejected
+
+    def settle(self, n: int, timeout_s: float, progress: Progress) -> tuple[set[str], dict[str, int], int]:
+        """Wait until every message is acknowledged and applied (or the time is up), then count."""
+        deadline, last = time.monotonic() + timeout_s, 0.0
+        while True:
+            acked, applied, rejected = self.counts()
+            if (len(acked) + rejected >= n and acked <= set(applied)) or time.monotonic() > deadline:
+                return acked, applied, rejected
+            if time.monotonic() - last > 5:
+                last = time.monotonic()
+                progress(f"acknowledged {len(acked)}/{n}, applied {len(applied)}")
+            time.sleep(0.5)
+
+
+def _result(name: str, n: int, t0: float, counted: tuple[set[str], dict[str, int], int], **detail: Any) -> FaultResult:
+    acked, applied, rejected = counted
+    return FaultResult(
+        scenario=name,
+        sent=n,
+        acknowledged=len(acked),
+        applied=len(applied),
+        lost=len(acked - set(applied)),
+        duplicated=sum(1 for times in applied.values() if times > 1),
+        seconds=round(time.monotonic() - t0, 1),
+        detail={"rejected": rejected, **detail},
+    )
+
+
+def run_stream(name: str, workdir: Path, n: int, rate: float, fault: Callable[[Exchange], dict[str, Any]],
+               receiver_args: list[str] | None = None, progress: Progress = lambda _s: None,
+               settle_s: float = 240) -> FaultResult:  # fmt: skip
+    """One scenario: start the exchange, stream ``n`` messages with ``fault`` at 40 %, settle, count."""
+    ex = Exchange(workdir, receiver_args).start()
+    detail: dict[str, Any] = {}
+    t0 = time.monotonic()
+    try:
+        ex.feed(n, rate, 0.4, lambda: detail.update(fault(ex)), progress)
+        counted = ex.settle(n, settle_s, progress)
+    finally:
+        ex.stop()
+    return _result(name, n, t0, counted, **detail)
+
+
+# ---------------------------------------------------------------------- the faults
+def broker_killed(ex: Exchange) -> dict[str, Any]:
+    """SIGKILL the embedded broker and start it again, empty, on the same port."""
+    ex.broker.kill()
+    time.sleep(1)
+    ex.broker.start()
+    return {"broker_restarts": 1}
+
+
+def gateway_killed(ex: Exchange) -> dict[str, Any]:
+    """SIGKILL the gateway process and start it again on the same ledger."""
+    ex.kill_gateway()
+    time.sleep(1)
+    ex.start_gateway()
+    return {"gateway_restarts": 1}
+
+
+def node_killed_watch(ex: Exchange) -> dict[str, Any]:
+    """The receiver kills itself (``--kill-after``) between applying a message and committing its offset: start it
+    again when it has died."""
+    assert ex.receiver is not None
+    ex.receiver.wait(120)
+    ex.start_receiver([])
+    return {"receiver_restarts": 1}
+
+
+class RssSampler:
+    """Peak resident memory of a process, sampled every half second."""
+
+    def __init__(self, pid: Callable[[], int | None]) -> None:
+        self.pid = pid
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(OSError, RuntimeError):  # between a kill and a restart
+                self.samples.append(rss_mb(pid))
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample()
+
+    def start(self) -> None:
+        """The first sample now (the baseline), then every half second."""
+        self._sample()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+
+def slow_consumer(workdir: Path, n: int, rate: float, progress: Progress, delay_ms: float = 3.0) -> FaultResult:
+    """The receiver takes ``delay_ms`` per message, slower than the stream: the backlog waits in the broker, and
+    the receiver's memory must stay bounded (peak resident memory against its size at the start)."""
+    ex = Exchange(workdir, ["--delay-ms", str(delay_ms)]).start()
+    t0 = time.monotonic()
+    rss = RssSampler(lambda: ex.receiver.pid if ex.receiver else None)
+    try:  # memory is sampled from the first message applied (the process has loaded everything it needs)
+        ex.feed(n, rate, 0.02, rss.start, progress)
+        counted = ex.settle(n, 240 + n * delay_ms / 1000, progress)
+    finally:
+        rss.stop()
+        ex.stop()
+    start = rss.samples[0] if rss.samples else 0.0
+    peak = max(rss.samples, default=0.0)
+    return _result("slow-consumer", n, t0, counted, receiver_delay_ms=delay_ms, receiver_rss_start_mb=round(start, 1),
+                   receiver_rss_peak_mb=round(peak, 1), receiver_rss_growth_mb=round(peak - start, 1))  # fmt: skip
+
+
+RATE = 400.0
+"""Messages per second the sender queues: below what the gateway routes here, so a fault is what delays them."""
+
+
+def stream_scenarios(n: int, rate: float = RATE) -> dict[str, Callable[[Path, Progress], FaultResult]]:
+    """The fault scenarios on the message stream, by name."""
+    return {
+        "broker-killed": lambda wd, pr: run_stream("broker-killed", wd, n, rate, broker_killed, progress=pr),
+        "gateway-killed": lambda wd, pr: run_stream("gateway-killed", wd, n, rate, gateway_killed, progress=pr),
+        "node-killed-before-commit": lambda wd, pr: run_stream(
+            "node-killed-before-commit", wd, n, rate, node_killed_watch, ["--kill-after", str(max(1, n // 4))], pr
+        ),
+        "slow-consumer": lambda wd, pr: slow_consumer(wd, n, rate, pr),
+    }
