@@ -12,7 +12,7 @@ PG_CTL := /usr/bin/pg_ctlcluster
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
 	touch $(STAMP)
 
 # The dashboard test drives Debian's chromium (with a CJK font for the Chinese labels); the ledger contract tests

@@ -112,6 +112,9 @@ class LineServer:
     def start(self) -> LineServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted connections inherit TCP_NODELAY: without it, measured here, every answer waited for the client's
+        # delayed ACK (44 ms a request, 20 records/s on the line; 3.5 ms with it)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]  # keep the port: a restarted line listens where the peer expects it
         server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False))

@@ -527,10 +527,11 @@ def _finish_atheris(run: _AtherisRun) -> FuzzResult:
     executed = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
     if executed:
         result.inputs = max(result.inputs, int(executed.group(1)))
-    if code != 0:
+    if code != 0:  # libFuzzer's own verdicts (timeout, out of memory), or a child that never got to fuzz
         reason = re.search(r"ERROR: libFuzzer: ([^\n]+)", log)
+        when = "" if doc else " before fuzzing"
         result.crashes += 1
-        result.examples.append(f"atheris child exited {code}: {reason.group(1) if reason else log[-300:]}")
+        result.examples.append(f"atheris child exited {code}{when}: {reason.group(1) if reason else log[-300:]}")
     return result
 
 
