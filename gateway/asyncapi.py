@@ -82,7 +82,9 @@ def asyncapi_document(topics: Topics, parties: list[str]) -> dict[str, Any]:
             **inbox_channels,
             "deadletter": {
                 "address": topics.deadletter,
-                "description": "Refused messages with every error (JSON envelope).",
+                "description": "Refused messages with their errors (JSON envelope, every part bounded: `body` is the "
+                "start of the body as text, `body_bytes` and `body_sha256` describe the whole body, which "
+                "GET /v1/deadletters gives in full; `errors` holds the first 100 of `errors_total`).",
                 "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
             },
             "events": {
@@ -117,6 +119,10 @@ def asyncapi_document(topics: Topics, parties: list[str]) -> dict[str, Any]:
                                 "received_at",
                                 "headers",
                                 "body",
+                                "body_bytes",
+                                "body_sha256",
+                                "body_truncated",
+                                "errors_total",
                             )
                         },
                     }

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -21,11 +23,25 @@ from gateway.receipts import build_receipt, delivered_json
 from gateway.registry import Party, Registry
 from gateway.topics import Topics
 from schemas.codec import Format, decode_with_spec, detect_format
+from schemas.envelope import Message
 from schemas.errors import Issue, MessageError
 from schemas.message_types import MessageType
+from schemas.registry import MessageSpec
 from swsim import signing
 from swsim.network import GATEWAY_ID
 from swsim.transport.base import Headers, Transport
+
+log = logging.getLogger(__name__)
+
+DEADLETTER_BODY_BYTES = 64 * 1024
+"""How much of a refused body its dead-letter record carries (with the body's length and SHA-256; the ledger's
+dead letter keeps it whole). Every part of the record is bounded, so it stays far under the producer's 8 MiB."""
+DEADLETTER_ERRORS = 100
+"""How many errors a dead-letter record lists (``errors_total`` says how many there were)."""
+DEADLETTER_TEXT = 1024
+"""How many characters of each text a dead-letter record carries (error messages, header values, ids)."""
+DEADLETTER_HEADERS = 32
+"""How many of the record's headers a dead-letter record carries."""
 
 
 @dataclass
@@ -113,6 +129,67 @@ def _route_headers(sender: str, message_id: str, mtype: str, fmt: str, correlati
     return headers
 
 
+def _internal_error(p: Prepared) -> Issue:
+    """Log the exception being handled (with its traceback, under a reference) and make the issue that refuses the
+    message: the sender sees the reference, never the traceback."""
+    ref = uuid.uuid4().hex[:12]
+    log.exception("unexpected error preparing %s from %s (reference %s)", p.message_id, p.inbound.claimed_sender, ref)
+    return Issue("INTERNAL_ERROR", f"the gateway failed on this message (reference {ref}): it was dead-lettered", "")
+
+
+def _clip(text: str | None, limit: int = DEADLETTER_TEXT) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit] + "..."
+
+
+def _clipped_error(error: dict[str, object]) -> dict[str, object]:
+    return {**error, "message": _clip(str(error.get("message", ""))), "location": _clip(str(error.get("location", "")))}
+
+
+def deadletter_envelope(dl_id: int, dl: DeadLetter, digest: str) -> bytes:
+    """The dead-letter topic's record for ``dl``: what was refused and why, every part bounded (see
+    :data:`DEADLETTER_BODY_BYTES`). ``body`` is the start of the body as text (invalid UTF-8 replaced),
+    ``body_bytes`` and ``body_sha256`` describe the whole body, and ``GET /v1/deadletters`` gives it in full."""
+    errors = [_clipped_error(e) for e in dl.errors[:DEADLETTER_ERRORS]]
+    headers = {_clip(k, 64): _clip(v) for k, v in list(dl.headers.items())[:DEADLETTER_HEADERS]}
+    envelope = {
+        "deadletter_id": dl_id,
+        "sender": _clip(dl.sender),
+        "message_id": _clip(dl.message_id),
+        "codes": dl.codes,
+        "errors": errors,
+        "errors_total": len(dl.errors),
+        "channel": dl.channel,
+        "received_at": dl.received_at,
+        "headers": headers,
+        "body": dl.body[:DEADLETTER_BODY_BYTES].decode("utf-8", errors="replace"),
+        "body_bytes": len(dl.body),
+        "body_sha256": digest,
+        "body_truncated": len(dl.body) > DEADLETTER_BODY_BYTES,
+    }
+    return json.dumps(envelope).encode()  # ASCII: any character escaped, so never a UnicodeEncodeError
+
+
+def _rejection_receipt(p: Prepared, to: str, issues: list[Issue]) -> tuple[str, bytes]:
+    """The MT9999 rejection receipt for ``p``; should it fail to build, one with the codes alone (their texts come
+    from the message), so that no message can fail its batch here."""
+    build = partial(
+        build_receipt,
+        to=to,
+        reference_id=p.message_id,
+        reference_type=p.mtype,
+        delivered_to=None,
+        correlation_id=p.correlation,
+        digest=p.digest,
+        fmt=p.fmt,
+        now=datetime.fromtimestamp(p.now, UTC),
+    )
+    try:
+        return build(issues=issues)
+    except Exception:
+        log.exception("rejection receipt for %s from %s failed; sending the codes alone", p.message_id, to)
+        return build(issues=[Issue(code, code, "") for code in sorted({i.code for i in issues})])
+
+
 class Pipeline:
     def __init__(self, registry: Registry, ledger: Ledger, topics: Topics, max_bytes: int, window_s: int = 300) -> None:
         self.registry = registry
@@ -158,17 +235,34 @@ class Pipeline:
                     "headers",
                 )
             ]
-        reference = inbound.appended_at if inbound.appended_at is not None else now
-        if abs(reference - sig.created) > self.window_s:
+        if not self._fresh(sig.created, inbound, now):
             return None, [
                 Issue(
                     "SIGNATURE_EXPIRED",
-                    f"created {sig.created} is more than {self.window_s} s from "
-                    "the gateway's clock: sign again with the current time",
+                    f"created {sig.created} is outside the {self.window_s} s signature window of the gateway's "
+                    "clock: sign again with the current time",
                     "headers",
                 )
             ]
         return party, []
+
+    def _fresh(self, created: int, inbound: Inbound, now: float) -> bool:
+        """Whether a signature's ``created`` (Unix seconds, any size of int) is recent enough.
+
+        Judged by the gateway's own clock, since a Kafka record's timestamp is whatever its producer set
+        (CreateTime): a producer replaying a captured record could set it to match an old ``created``. A Kafka record
+        may be up to ``window_s`` old when appended, then wait in the topic up to one more ``window_s`` (the gateway
+        down or behind): no older than ``2 * window_s`` in all. A longer backlog is refused safely: a sender re-sends,
+        re-signed, every few seconds until it gets a receipt (``swsim.node.runtime.Node.pump``), and an expired
+        record gets no receipt (it is not authenticated), so the fresh copies queued behind the stale one (same key,
+        same partition) are delivered. The record's timestamp is still checked as well (``created`` within
+        ``window_s`` of it), which is strict where the topic stamps records at append time (LogAppendTime)."""
+        waited = self.window_s if inbound.channel == "kafka" else 0
+        age = int(now) - created
+        if not -self.window_s <= age <= self.window_s + waited:
+            return False
+        appended = inbound.appended_at
+        return appended is None or abs(int(appended) - created) <= self.window_s
 
     def process(self, inbound: Inbound, now: float | None = None) -> Outcome:
         """prepare() then commit(): one message all the way."""
@@ -176,21 +270,29 @@ class Pipeline:
 
     def prepare(self, inbound: Inbound, now: float | None = None) -> Prepared:
         """The CPU part (authenticate, decode and validate, authorize): touches no ledger, takes no lock, so
-        callers can run it for many messages at once and keep the ledger's lock for :meth:`commit` only."""
+        callers can run it for many messages at once and keep the ledger's lock for :meth:`commit` only.
+
+        Never raises for what one message holds: an unexpected error is logged with its traceback and the message
+        is refused with INTERNAL_ERROR (dead-lettered), so one poison record cannot fail its whole batch, which the
+        router would otherwise retry for ever, stalling the ingress."""
         now = time.time() if now is None else now
         p = Prepared(inbound, now, hashlib.sha256(inbound.body).hexdigest(), inbound.fallback_id)
-        sender, issues = self._authenticate(inbound, now)
-        p.sender = sender
-        if issues:
-            p.issues = issues
-            return p
         try:
-            p.fmt = detect_format(inbound.body)
-            message, spec = decode_with_spec(inbound.body, p.fmt, self.max_bytes)
-        except MessageError as e:
-            p.issues = e.issues
-            return p
-        head = message.head
+            self._prepare(p)
+        except Exception:
+            p.issues = [_internal_error(p)]
+        return p
+
+    def _prepare(self, p: Prepared) -> None:
+        """Fill ``p``: the sender, the decoded message's head, its receivers, or the issues that refuse it."""
+        sender, p.issues = self._authenticate(p.inbound, p.now)
+        p.sender = sender
+        if p.issues:
+            return
+        decoded = self._decode(p)
+        if decoded is None:
+            return
+        head, spec = decoded[0].head, decoded[1]
         p.message_id, p.mtype, p.correlation, p.causation = (
             head.message_id,
             spec.code,
@@ -203,7 +305,23 @@ class Pipeline:
             receiver = self.registry.get(head.receiver_id)
             assert receiver is not None
             p.receivers = [r.id for r in self.registry.receivers_for(sender, spec.code, receiver)]
-        return p
+
+    def _decode(self, p: Prepared) -> tuple[Message, MessageSpec] | None:
+        """Size-check, detect the format of, decode and fully validate the body; None with ``p.issues`` set if it
+        is refused. The size is checked first, whatever the format: a Kafka record is not size-checked by the HTTP
+        layer, and may be far larger than the limit."""
+        body = p.inbound.body
+        if len(body) > self.max_bytes:
+            p.issues = [
+                Issue("PAYLOAD_TOO_LARGE", f"the message has {len(body)} bytes; the limit is {self.max_bytes}", "")
+            ]
+            return None
+        try:
+            p.fmt = detect_format(body)
+            return decode_with_spec(body, p.fmt, self.max_bytes)
+        except MessageError as e:
+            p.issues = e.issues
+            return None
 
     def commit(self, p: Prepared) -> Outcome:
         """The ledger part: record (or de-duplicate, or dead-letter) and build the outputs."""
@@ -340,31 +458,10 @@ class Pipeline:
             received_at=p.now,
         )
         dl_id = self.ledger.add_deadletter(dl)
-        envelope = {
-            "deadletter_id": dl_id,
-            "sender": dl.sender,
-            "message_id": p.message_id,
-            "codes": codes,
-            "errors": dl.errors,
-            "channel": inbound.channel,
-            "received_at": p.now,
-            "headers": inbound.headers,
-            "body": inbound.body.decode("utf-8", errors="replace"),
-        }
-        out = [Outgoing(self.topics.deadletter, json.dumps(envelope).encode(), inbound.key, [])]
+        out = [Outgoing(self.topics.deadletter, deadletter_envelope(dl_id, dl, p.digest), inbound.key, [])]
         rid = receipt = None
         if sender is not None:  # only authenticated senders get receipts (no inbox spam by forged headers)
-            rid, receipt = build_receipt(
-                to=sender.id,
-                reference_id=p.message_id,
-                reference_type=p.mtype,
-                delivered_to=None,
-                issues=issues,
-                correlation_id=p.correlation,
-                digest=p.digest,
-                fmt=p.fmt,
-                now=datetime.fromtimestamp(p.now, UTC),
-            )
+            rid, receipt = _rejection_receipt(p, sender.id, issues)
             self.ledger.add_receipt(
                 ReceiptRecord(rid, sender.id, p.message_id, "rejected", codes, p.fmt, receipt, p.now)
             )

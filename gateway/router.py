@@ -22,8 +22,14 @@ ROUTER_FETCH_WAIT_MS = 15
 log = logging.getLogger(__name__)
 
 
+HEADER_BYTES = 1024
+"""Header values are cut to this many bytes: the headers the gateway reads are far shorter (a signature has 88
+characters), and what a record carries goes on into dead letters, receipts and events, which must stay small."""
+
+
 def inbound_from_record(r: Record) -> Inbound:
-    h = {k: v.decode("utf-8", errors="replace") for k, v in r.headers}
+    """The pipeline's view of an ingress record: its headers as text (each cut to :data:`HEADER_BYTES`)."""
+    h = {k[:HEADER_BYTES]: v[:HEADER_BYTES].decode("utf-8", errors="replace") for k, v in r.headers}
     sig = None
     if all(k in h for k in ("sw-sender", "sw-created", "sw-nonce", "sw-signature")):
         try:

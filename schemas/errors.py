@@ -7,6 +7,7 @@ sentence that says what is wrong and what to do about it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -73,14 +74,31 @@ CODES: dict[str, str] = {
 }
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""What XML 1.0 cannot carry (the receipts' text types refuse it too), and lone surrogates, which UTF-8 cannot."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every :data:`_UNPRINTABLE` character written as its Python escape (``\\x01``, ``\\ud800``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem in a message."""
+    """One problem in a message.
+
+    ``message`` and ``location`` often quote the message itself (a key, a value), so control characters and lone
+    surrogates in them are escaped (:func:`printable`): an issue can always be encoded as UTF-8, and put into an
+    XML or JSON receipt."""
 
     code: str
     message: str
     location: str
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "location", printable(self.location))
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

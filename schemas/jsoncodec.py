@@ -7,6 +7,8 @@ and excessive nesting are refused before validation.
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -56,28 +58,60 @@ class _Obj:
         self.pairs = pairs
 
 
-def _find_duplicate(text: str) -> str:
-    """JSON pointer of the first duplicated key, in document order (error path only)."""
+class _Int(str):
+    """An integer's digits, kept as text: the error path never converts them, so no size limit applies."""
 
-    def walk(node: Any, path: str) -> str | None:
-        if isinstance(node, _Obj):
-            seen: set[str] = set()
-            for k, v in node.pairs:
-                here = path + "/" + k.replace("~", "~0").replace("/", "~1")
-                if k in seen:
-                    return here
-                seen.add(k)
-                found = walk(v, here)
-                if found is not None:
-                    return found
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                found = walk(v, f"{path}/{i}")
-                if found is not None:
-                    return found
+
+def _tree(text: str) -> Any:
+    """``text`` parsed keeping every key of every object (duplicates too) and integers as :class:`_Int`; None if
+    it does not parse (the first error found may be followed by malformed text)."""
+    try:
+        return json.loads(text, object_pairs_hook=_Obj, parse_int=_Int)
+    except (ValueError, RecursionError):
         return None
 
-    return walk(json.loads(text, object_pairs_hook=_Obj), "") or ""
+
+_Member = tuple[str, Any, bool]
+"""(JSON pointer, value, whether the key already occurred in its object) of one object member or array element."""
+
+
+def _members(path: str, node: Any) -> Iterator[_Member]:
+    """The members of an object or the elements of an array, in document order (nothing for other values)."""
+    if isinstance(node, _Obj):
+        seen: set[str] = set()
+        for k, v in node.pairs:
+            yield path + "/" + k.replace("~", "~0").replace("/", "~1"), v, k in seen
+            seen.add(k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield f"{path}/{i}", v, False
+
+
+def _walk(root: Any) -> Iterator[_Member]:
+    """Every member and element of a :func:`_tree`, depth first in document order (iterative: any nesting)."""
+    stack = [_members("", root)]
+    while stack:
+        member = next(stack[-1], None)
+        if member is None:
+            stack.pop()
+            continue
+        yield member
+        stack.append(_members(member[0], member[1]))
+
+
+def _find_duplicate(text: str) -> str:
+    """JSON pointer of the first duplicated key, in document order (error path only)."""
+    return next((path for path, _, repeated in _walk(_tree(text)) if repeated), "")
+
+
+def _long_integer(text: str) -> Issue:
+    """The issue for an integer with more digits than Python converts (``sys.get_int_max_str_digits``), located
+    at the first such integer (error path only)."""
+    limit = sys.get_int_max_str_digits()
+    found = ((path, v) for path, v, _ in _walk(_tree(text)) if isinstance(v, _Int) and len(v.lstrip("-")) > limit)
+    path, digits = next(found, ("", ""))
+    size = f"{len(digits.lstrip('-'))} digits" if digits else "too many digits"
+    return Issue("TOO_MANY_DIGITS", f"the number has {size}; at most {limit} are accepted: send a shorter number", path)
 
 
 def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True) -> tuple[Message, MessageSpec]:
@@ -111,6 +145,8 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
         raise MessageError(
             [Issue("JSON_MALFORMED", f"{e.msg} at line {e.lineno} column {e.colno}", "", e.lineno)]
         ) from None
+    except ValueError:  # an integer longer than Python converts (4300 digits by default)
+        raise MessageError([_long_integer(text)]) from None
     if not isinstance(obj, dict):
         raise MessageError([Issue("WRONG_TYPE", 'a message is a JSON object {"Head": ..., ...}', "")])
     head = obj.get("Head")

@@ -8,9 +8,9 @@ import json
 import time
 from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -60,8 +60,12 @@ async def search(request: Request, q: str) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(views.search, gateway(request), q))
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest ledger sequence number (SQLite's INTEGER, PostgreSQL's bigint): a larger one is refused (422)."""
+
+
 @router.get("/api/messages/{seq}", dependencies=[Depends(operator)])
-async def message(request: Request, seq: int) -> JSONResponse:
+async def message(request: Request, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]) -> JSONResponse:
     found = await run_in_threadpool(views.detail, gateway(request), seq)
     if found is None:
         raise ApiError(404, "NOT_FOUND", f"no message #{seq}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from gateway.http.batch import BatchInvalid, split_batch
 from gateway.http.deps import Principal, gateway, principal, require_party
 from gateway.http.errors import ApiError, ErrorBody
 from gateway.http.models import (
@@ -78,6 +78,7 @@ def _submit_result(o: Outcome) -> SubmitResult:
 
 _REJECT_STATUS = {
     "SENDER_MISMATCH": 403, "NOT_AUTHORIZED": 403, "MESSAGE_ID_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413,
+    "INTERNAL_ERROR": 500,
 }  # fmt: skip
 
 
@@ -165,22 +166,12 @@ async def submit_batch(request: Request, who: Annotated[Principal, Depends(princ
     _content_type(request, _JSON_TYPES)
     raw = await request.body()
     try:
-        items = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "BATCH_INVALID", "the batch is not valid JSON: send a JSON array") from None
-    if not isinstance(items, list):
-        raise ApiError(400, "BATCH_INVALID", "a batch is a JSON array of messages")
+        bodies = split_batch(raw)  # each object item as the exact bytes sent: decoded (and refused) item by item
+    except BatchInvalid as e:
+        raise ApiError(400, "BATCH_INVALID", str(e)) from None
     limit = gw.settings.max_batch_messages
-    if len(items) > limit:
-        raise ApiError(413, "BATCH_TOO_LARGE", f"the batch has {len(items)} messages; the limit is {limit}")
-    bodies = []
-    for index, item in enumerate(items):
-        if isinstance(item, str):
-            bodies.append(item.encode("utf-8", errors="replace"))
-        elif isinstance(item, dict):
-            bodies.append(json.dumps(item, ensure_ascii=False).encode())
-        else:
-            raise ApiError(400, "BATCH_INVALID", f"item {index} is neither a JSON message object nor an XML string")
+    if len(bodies) > limit:
+        raise ApiError(413, "BATCH_TOO_LARGE", f"the batch has {len(bodies)} messages; the limit is {limit}")
     outcomes = await run_in_threadpool(run_pipeline, gw, [_inbound(party, b) for b in bodies])
     results = [
         BatchItemResult(

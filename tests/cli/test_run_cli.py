@@ -225,8 +225,9 @@ def test_topics_creates_the_exchanges_topics(broker: EmbeddedBroker) -> None:
         mine = {t for t in admin.list_topics() if t.startswith(prefix + ".")}
     finally:
         admin.close()
-    assert {f"{prefix}.ingress", f"{prefix}.deadletter", f"{prefix}.events", f"{prefix}.inbox.8000"} <= mine
-    assert len(mine) == 3 + len(default_parties("swsim-demo-network"))
+    shared = {f"{prefix}.{t}" for t in ("ingress", "deadletter", "events", "generation")}
+    assert shared | {f"{prefix}.inbox.8000"} <= mine
+    assert len(mine) == len(shared) + len(default_parties("swsim-demo-network"))
 
 
 def test_a_kafka_error_is_said_plainly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
