@@ -71,6 +71,8 @@ class Router:
         self.first_poll_at: float | None = None  # when the first non-empty poll returned (for benchmarks)
         self.last_commit_at: float | None = None
         self._rewind = threading.Event()
+        self.joined = threading.Event()
+        """Set once the consumer holds partitions (see :meth:`gateway.service.Gateway.stop_routers`)."""
 
     def request_rewind(self) -> None:
         """Read the ingress again from its beginning (the broker lost its state; the ledger absorbs repeats)."""
@@ -104,6 +106,8 @@ class Router:
                         self._rewind.clear()
                         consumer.rewind()
                     records = consumer.poll(0.2, self.max_records)
+                    if not self.joined.is_set() and getattr(consumer, "ready", True):
+                        self.joined.set()
                     if not records:
                         continue
                     if self.first_poll_at is None:

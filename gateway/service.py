@@ -85,8 +85,15 @@ class Gateway:
         self.routers.append(router)
         return router
 
-    def stop_routers(self) -> None:
-        """Stop every router (the Kafka path goes down; HTTP stays up). ``start_router`` brings one back."""
+    def stop_routers(self, join_wait_s: float = 15.0) -> None:
+        """Stop every router (the Kafka path goes down; HTTP stays up). ``start_router`` brings one back.
+
+        A router still joining its consumer group is given ``join_wait_s`` to finish first: measured here, a member
+        that leaves the embedded broker's group in the middle of a join leaves the group unable to take new members
+        (a router started later never gets partitions)."""
+        deadline = time.monotonic() + join_wait_s
+        for router in self.routers:
+            router.joined.wait(max(0.0, deadline - time.monotonic()))
         for stop in self._router_stops:
             stop.set()
         for t in self._threads:

@@ -208,6 +208,11 @@ class KafkaGroupConsumer:
     def commit(self) -> None:
         self.consumer.commit()
 
+    @property
+    def ready(self) -> bool:
+        """Whether partitions are assigned (a group member has completed its join)."""
+        return bool(self.consumer.assignment())
+
     def rewind(self) -> None:
         assigned = self.consumer.assignment()
         if assigned:  # none while a group rebalances: partitions then start from the committed offsets (or the start)
