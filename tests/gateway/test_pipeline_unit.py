@@ -23,8 +23,8 @@ from swsim.network import private_key
 from swsim.settings import Settings
 from swsim.transport.base import Record
 from swsim.transport.memory import MemoryTransport
-from swsim.verify.hostile import MAX_BODY_BYTES as MAX_BODY
-from swsim.verify.hostile import corpus
+from swsim.verify.hostile_corpus import MAX_BODY_BYTES as MAX_BODY
+from swsim.verify.hostile_corpus import corpus
 
 from .helpers import CHENGDU, SEED, TRADER, body, message
 

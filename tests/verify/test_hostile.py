@@ -13,15 +13,9 @@ from pathlib import Path
 from lxml import etree
 
 from swsim.broker import EmbeddedBroker
-from swsim.verify.hostile import (
-    KAFKA_INGRESS,
-    REQUIRED_KINDS,
-    Canary,
-    HostileResult,
-    corpus,
-    kinds,
-    run_hostile,
-)
+from swsim.verify.canary import Canary
+from swsim.verify.hostile import HostileResult, run_hostile
+from swsim.verify.hostile_corpus import KAFKA_INGRESS, REQUIRED_KINDS, corpus, kinds
 from swsim.verify.target import gateway_target
 
 ENDPOINTS = (
