@@ -52,6 +52,10 @@ class Gateway:
         return self.watch.start()
 
     def _broker_lost_state(self, _generation: str) -> None:
+        for transport in {id(t): t for t in [self.transport, *(r.transport for r in self.routers)]}.values():
+            reset = getattr(transport, "reset_producer", None)  # Kafka transports: a new idempotent session
+            if reset is not None:
+                reset()
         for router in self.routers:
             router.request_rewind()
         since = time.time() - self.settings.redeliver_window_s

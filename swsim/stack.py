@@ -89,6 +89,8 @@ class Stack:
         return stack
 
     def _broker_lost_state(self, _generation: str) -> None:
+        for t in self.transports:
+            t.reset_producer()
         for node in self.nodes.values():
             node.request_rewind()
 

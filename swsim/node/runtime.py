@@ -127,7 +127,11 @@ class Node:
 
     def request_rewind(self) -> None:
         """The broker lost its state (swsim/transport/generation.py): read the inbox again from the beginning (the
-        "seen" table absorbs what was handled) and re-send at once what the outbox still holds unreceipted."""
+        "seen" table absorbs what was handled) and re-send at once, with a new producer, what the outbox still holds
+        unreceipted."""
+        reset = getattr(self.transport, "reset_producer", None)
+        if reset is not None:
+            reset()
         self._rewind.set()
 
     @property

@@ -58,6 +58,13 @@ class KafkaTransport:
         with contextlib.suppress(Exception):
             failed.close(timeout=0)
 
+    def reset_producer(self) -> None:
+        """Drop the producer now (the broker lost its state: its idempotent session cannot recover, and kafka-python
+        would retry its UnknownProducerId until each send times out); in-flight sends fail, and are retried."""
+        failed = self._producer
+        if failed is not None:
+            self._drop_producer(failed)
+
     @property
     def producer(self) -> KafkaProducer:
         with self._producer_lock:
