@@ -88,6 +88,7 @@ class InboxMux:
         self._thread: threading.Thread | None = None
         self._consumer: KafkaConsumer | None = None
         self._rewind = threading.Event()
+        self._from_start = False
         self.error: BaseException | None = None
 
     def rewind(self) -> None:
@@ -120,7 +121,20 @@ class InboxMux:
 
     # ------------------------------------------------------------------ the polling thread
     def _run(self) -> None:
-        consumer = self._consumer = KafkaConsumer(
+        """Serve with one consumer; after the broker lost its state, with a fresh one (see :meth:`rewind`)."""
+        while not self._stop.is_set():
+            consumer = self._consumer = self._open()
+            try:
+                self._serve(consumer)
+            finally:
+                if not self._rewind.is_set():
+                    self._apply_commits(consumer)
+                consumer.close()
+            if self._rewind.is_set():
+                self._restart_views()
+
+    def _open(self) -> KafkaConsumer:
+        return KafkaConsumer(
             bootstrap_servers=self.transport.bootstrap,
             client_id=self.transport.client_id,
             group_id=self.group,
@@ -129,12 +143,11 @@ class InboxMux:
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
+
+    def _serve(self, consumer: KafkaConsumer) -> None:
         assigned: list[TopicPartition] = []
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self._rewind.is_set():
             try:
-                if self._rewind.is_set():
-                    self._rewind.clear()
-                    assigned = self._apply_rewind(consumer, assigned)
                 self._apply_commits(consumer)
                 assigned = self._apply_added(consumer, assigned)
                 if not assigned:
@@ -153,18 +166,17 @@ class InboxMux:
                 self.error = e
                 log.exception("inbox multiplexer %s: poll failed; retrying", self.group)
                 self._stop.wait(0.5)
-        self._apply_commits(consumer)
-        consumer.close()
 
-    def _apply_rewind(self, consumer: KafkaConsumer, assigned: list[TopicPartition]) -> list[TopicPartition]:
+    def _restart_views(self) -> None:
+        """After the broker lost its state: every open view is read again from the beginning by the next consumer.
+        (Measured: the consumer that lived through the restart, rewound with ``seek_to_beginning``, sometimes
+        fetched nothing more from the re-created topics; a fresh consumer does.)"""
         with self._lock:
             self._commits.clear()  # offsets of the lost broker mean nothing on the new one
-        for held in self._held.values():
-            for tp in held:
-                held[tp] = 0
-        if assigned:
-            consumer.seek_to_beginning(*assigned)
-        return assigned
+            self._held.clear()
+            self._added = [v for v in self._views.values() if not v.closed]
+            self._from_start = True
+            self._rewind.clear()
 
     def _apply_commits(self, consumer: KafkaConsumer) -> None:
         with self._lock:
@@ -198,6 +210,9 @@ class InboxMux:
                     consumer.seek_to_beginning(tp)
                 else:
                     consumer.seek(tp, committed)
+            if self._from_start:
+                consumer.seek_to_beginning(*new)
+        self._from_start = False
         return parts
 
     def _backpressure(self, consumer: KafkaConsumer, assigned: list[TopicPartition]) -> list[TopicPartition]:
