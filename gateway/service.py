@@ -119,7 +119,7 @@ class Gateway:
             self.watch.stop()
         if self._deliverer is not None:
             self._deliverer.stop()
-        self.stop_routers()
+        self.stop_routers(join_wait_s=0)  # no router starts after this: nothing to wait for
         self.transport.close()
         self.ledger.close()
 

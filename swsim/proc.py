@@ -16,6 +16,24 @@ import httpx
 from swsim.broker import EmbeddedBroker, free_port
 
 
+def wait_healthy(p: subprocess.Popen[bytes], what: str, health: str, log: Path | None = None,
+                 timeout_s: float = 90) -> None:  # fmt: skip
+    """Until ``health`` answers 200; raise if the process ``p`` (``what``) exits or the time is up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if p.poll() is not None:
+            where = f"; see {log}" if log is not None else ""
+            raise RuntimeError(f"{what} exited with {p.returncode}{where}")
+        try:
+            if httpx.get(health, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} never became healthy at {health}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def served(
     args: list[str], env: dict[str, str], health: str, log: Path | None = None
@@ -24,19 +42,7 @@ def served(
     sink = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     p = subprocess.Popen(args, env={**os.environ, **env}, stdout=sink, stderr=sink)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if p.poll() is not None:
-                where = f"; see {log}" if log is not None else ""
-                raise RuntimeError(f"{' '.join(args[2:4])} exited with {p.returncode}{where}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{' '.join(args[2:4])} never became healthy at {health}")
-            time.sleep(0.1)
+        wait_healthy(p, " ".join(args[2:4]), health, log)
         yield p
     finally:
         p.terminate()

@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from gateway.topics import Topics
 from schemas.envelope import Message
 from swsim.bench.gateway_bench import make_bodies
@@ -35,6 +33,7 @@ from swsim.network import Role, default_parties, private_key
 from swsim.node.clock import SimClock
 from swsim.node.runtime import Context, Node
 from swsim.node.store import NodeStore, OutboxEntry, StoreRef
+from swsim.proc import wait_healthy
 from swsim.transport.generation import GenerationWatch
 from swsim.transport.kafka import KafkaTransport
 from swsim.verify.receiver import APPLIED_SQL
@@ -71,20 +70,6 @@ class _Quiet:
 
     def tick(self, ctx: Context) -> None:
         return None
-
-
-def _wait_healthy(url: str, p: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if p.poll() is not None:
-            raise RuntimeError(f"the gateway exited with status {p.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"the gateway never became healthy at {url}")
 
 
 class Exchange:
@@ -128,7 +113,8 @@ class Exchange:
         args = [sys.executable, "-m", "swsim", "gateway", "--bootstrap", self.broker.bootstrap, "--http-port",
                 str(self.http_port), "--data-dir", str(self.workdir)]  # fmt: skip
         self.gateway = subprocess.Popen(args, env=env, stdout=self._log, stderr=self._log)
-        _wait_healthy(f"http://127.0.0.1:{self.http_port}/health", self.gateway)
+        health = f"http://127.0.0.1:{self.http_port}/health"
+        wait_healthy(self.gateway, "the gateway", health, self.workdir / "processes.log")
 
     def start_receiver(self, extra: list[str]) -> None:
         args = [sys.executable, "-m", "swsim.verify.receiver", "--bootstrap", self.broker.bootstrap,
