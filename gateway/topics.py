@@ -31,3 +31,8 @@ class Topics:
     def events(self) -> str:
         """Everything the gateway did, for the dashboard, the recorder and tracing."""
         return f"{self.prefix}.events"
+
+    @property
+    def tasks(self) -> str:
+        """Work orders for nodes that file on their own initiative (the carrier under the conformance kit)."""
+        return f"{self.prefix}.conformance.tasks"

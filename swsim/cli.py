@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from swsim.commands import bench, demo, load, messages, run, tax, traffic, verify
+from swsim.commands import bench, conformance, demo, load, messages, run, tax, traffic, verify
 
 app = typer.Typer(
     name="swsim",
@@ -29,6 +29,7 @@ app.command("record")(traffic.record_cmd)
 app.command("replay")(traffic.replay_cmd)
 app.command("load")(load.load_cmd)
 app.command("verify")(verify.verify_cmd)
+app.command("conformance")(conformance.conformance_cmd)
 app.add_typer(bench.app, name="bench")
 app.add_typer(tax.app, name="tax")
 

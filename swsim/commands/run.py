@@ -152,61 +152,55 @@ def up_cmd(
         out.print("gateway, nodes and broker stopped")
 
 
-ROLE_HELP = ("customs-cq (8000), customs-cd (7900), tax-cq (15000000000), tax-sc (15100000000), customs-pl (Polish "
-             "stub) or customs-sg (Singapore stub).")  # fmt: skip
+ROLE_HELP = (
+    "customs-cq (8000), customs-cd (7900), tax-cq (15000000000), tax-sc (15100000000), customs-pl (Polish stub), "
+    "customs-sg (Singapore stub) or carrier (the rail carrier; files what work orders ask)."
+)
 
 
 def node_cmd(
     role: Annotated[str, typer.Argument(help=ROLE_HELP)],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Node store folder (or SWSIM_DATA_DIR).")] = None,
+    fault: Annotated[
+        str | None,
+        typer.Option(
+            help="Spoil the node's replies in one way, to see the conformance kit fail it: wrong-receiver, "
+            "missing-receipt, invalid-xml, late-reply or illegal-transition."
+        ),
+    ] = None,
 ) -> None:
     """Run one built-in node as its own process against a running gateway."""
-    from gateway.topics import Topics
-    from swsim.network import default_parties, private_key
-    from swsim.node.clock import SimClock
-    from swsim.node.runtime import Node
-    from swsim.stack import ROLES, handler_for, store_ref
-    from swsim.transport.generation import GenerationWatch
-    from swsim.transport.kafka import KafkaTransport
+    from swsim.conformance.faulty import FAULTS
+    from swsim.node.standalone import party_for, start_standalone
 
-    if role not in ROLES:
-        raise typer.BadParameter(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
-    party = next(p for p in default_parties(settings.network_seed) if p.id == ROLES[role])
-    transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}", producer=settings.kafka_producer)
-    handler = handler_for(party.id, party.role, party.name, settings)
-    node = Node(
-        party.id,
-        private_key(settings.network_seed, party.id),
-        transport,
-        Topics(settings.topic_prefix),
-        store_ref(settings, party.id).open(getattr(handler, "store_schema", "")),
-        handler,
-        SimClock(),
-    )
-    node.heartbeat = settings.heartbeat_file
-    node.start()
-    watch = GenerationWatch(settings.kafka_bootstrap, node.topics.generation)  # the broker lost its state: rewind
-    watch.listeners.append(lambda _g: node.request_rewind())
-    watch.start()
+    try:
+        party = party_for(role, settings.network_seed)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    if fault is not None and fault not in FAULTS:
+        raise typer.BadParameter(f"unknown fault {fault!r}; choose one of: {', '.join(FAULTS)}")
+    running = start_standalone(role, settings, fault)
     out.print(
-        f"node {role} ({party.name}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*; Ctrl-C stops"
+        f"node {role} ({party.name}, {party.id}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*"
+        + (f"; FAULTY: {FAULTS[fault]}" if fault else "")
+        + "; Ctrl-C stops"
     )
-    _print_tax_line(handler)
+    if running.tasks is not None:
+        out.print(f"work orders: topic {running.tasks.topic}, key {party.id}")
+    _print_tax_line(running.node.handler)
     _wait_for_signal()
-    watch.stop()
-    node.stop()
-    node.store.close()
-    transport.close()
+    running.stop()
     out.print("node stopped")
 
 
 def _print_tax_line(handler: object) -> None:
     from tax_exchange.handler import TaxHandler
 
+    handler = getattr(handler, "inner", handler)  # a faulty node wraps the built-in handler
     if isinstance(handler, TaxHandler) and handler.line is not None:
         peer = handler.peer_url or "not set (SWSIM_TAX_LINE_PEER_URL)"
         out.print(f"tax {handler.party_id}: dedicated line (channel B) at {handler.line.url}; peer {peer}")

@@ -59,8 +59,12 @@ class Context:
             causation_id=causation,
         )
 
-    def send(self, message: Message, fmt: Format = "json") -> None:
-        """Queue a message in the outbox (committed with the state change that caused it)."""
+    def send(
+        self, message: Message, fmt: Format = "json", *, body: bytes | None = None, not_before: float = 0.0
+    ) -> None:
+        """Queue a message in the outbox (committed with the state change that caused it). ``body``: these bytes
+        instead of the encoded message; ``not_before``: no publishing before this time (both for fault injection,
+        :mod:`swsim.conformance.faulty`)."""
         h = message.head
         self.store.enqueue(
             OutboxEntry(
@@ -68,10 +72,10 @@ class Context:
                 h.receiver_id,
                 h.message_type.value,
                 h.correlation_id,
-                encode(message, fmt),
+                encode(message, fmt) if body is None else body,
                 "pending",
                 0,
-                0.0,
+                not_before,
                 self.now.isoformat(),
                 [],
             )

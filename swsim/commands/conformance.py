@@ -1,0 +1,78 @@
+"""``swsim conformance``: an integration team's own system plays one node; the kit plays the rest and judges it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from swsim.conformance.contract import ROLES
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def conformance_cmd(
+    role: Annotated[str, typer.Option(help=f"The role the system under test plays: {', '.join(ROLES)}.")],
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Kafka bootstrap HOST:PORT the system under test uses (or SWSIM_KAFKA_BOOTSTRAP)."),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    json_report: Annotated[
+        Path | None, typer.Option("--json-report", help="Write the JSON report here (default: next to --report).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    scenario: Annotated[
+        list[str] | None, typer.Option(help="Play only these scenarios (repeatable; default: all of the role's).")
+    ] = None,
+    time_scale: Annotated[
+        float, typer.Option(min=0.05, max=100, help="Multiply every time limit of the contract by this.")
+    ] = 1.0,
+    data_dir: Annotated[Path | None, typer.Option(help="Working folder of the kit (or SWSIM_DATA_DIR).")] = None,
+) -> None:
+    """Check a system that plays one node of the exchange: the kit runs the gateway and every other party on the
+    system's Kafka, plays the role's scenarios, and checks every reply (schema, type, receiver, correlation ids,
+    receipts, allowed state transitions, time limits). The role contracts are in docs/conformance.md.
+
+    Start the system under test first, on the same broker, topic prefix (SWSIM_TOPIC_PREFIX) and network seed;
+    `swsim node ROLE --bootstrap HOST:PORT` runs the built-in one. Exit status 0 only when every check passes."""
+    from swsim.commands.run import _settings
+    from swsim.conformance.report import to_html
+    from swsim.conformance.runner import run_conformance
+    from swsim.conformance.scenarios import SCENARIOS
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", param_hint="--role")
+    names = [s.name for s in SCENARIOS[role]]
+    bad = [s for s in scenario or [] if s not in names]
+    if bad:
+        raise typer.BadParameter(
+            f"{role} has no scenario {', '.join(bad)}; choose from: {', '.join(names)}", param_hint="--scenario"
+        )
+    settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("give --bootstrap HOST:PORT (the broker the system under test uses)")
+    settings = settings.model_copy(update={"data_dir": settings.data_dir / "conformance"})
+    err.print(f"conformance kit for {role} on {settings.kafka_bootstrap} (simulated gateway and parties)")
+    result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s))
+    data = result.to_dict()
+    if json_report is None and report is not None:
+        json_report = report.with_suffix(".json")
+    for path, text in ((report, to_html(result) if report else ""), (json_report, json.dumps(data, indent=1))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            err.print(f"report: {path}")
+    n = data["counts"]
+    verdict = "[green]PASS[/green]" if result.ok else "[red]FAIL[/red]"
+    err.print(
+        f"{verdict}: {n['checks']} checks, {n['passed']} passed, {n['failed']} failed"
+        + (f"; {n['aborted']} scenario(s) stopped early" if n["aborted"] else "")
+    )
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+    raise typer.Exit(0 if result.ok else 1)

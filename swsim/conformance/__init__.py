@@ -1,0 +1,1 @@
+"""The conformance kit: an integration team's own system plays one node (``swsim conformance``)."""

@@ -1,0 +1,109 @@
+"""A deliberately faulty node: a built-in node whose replies are spoiled in one way, to show (and test) that the
+conformance kit catches it. ``swsim node ROLE --fault KIND`` runs one.
+
+Each fault spoils one kind of message only, so exactly one check fails wherever that message is expected:
+receipts (MT9999) for the first four, the refund case's write-off (TX201 WRITTEN_OFF) for the last.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import codes as c
+from schemas.codec import Format, encode
+from schemas.envelope import Message
+from schemas.message_types import MessageType
+from swsim.network import Role, default_parties
+from swsim.node.runtime import Context, Handler
+
+FAULTS = {
+    "wrong-receiver": "receipts (MT9999) go to another party than the filer",
+    "missing-receipt": "no receipt (MT9999) is sent",
+    "invalid-xml": "receipts are sent as XML without their required StatusCode element",
+    "late-reply": "receipts are sent LATE_S seconds late",
+    "illegal-transition": "a refund write-off (TX201) rewrites the case's history: REFUNDED becomes REFUSED",
+}
+FAILS = {
+    "wrong-receiver": "receiver",
+    "missing-receipt": "receipt",
+    "invalid-xml": "schema",
+    "late-reply": "time",
+    "illegal-transition": "transition",
+}
+"""The check each fault makes fail (and no other)."""
+LATE_S = 8.0
+
+
+class _FaultyContext(Context):
+    def __init__(self, inner: Context, fault: str, others: list[str]) -> None:
+        super().__init__(inner.node, inner.now)
+        self.fault = fault
+        self.others = others
+
+    def send(
+        self, message: Message, fmt: Format = "json", *, body: bytes | None = None, not_before: float = 0.0
+    ) -> None:
+        h = message.head
+        receipt = h.message_type == MessageType.MT9999
+        if receipt and self.fault == "missing-receipt":
+            self.note("fault_dropped", id=h.message_id)
+            return
+        if receipt and self.fault == "wrong-receiver":
+            other = next(p for p in self.others if p != h.receiver_id)
+            message = message.model_copy(update={"head": h.model_copy(update={"receiver_id": other})})
+        if receipt and self.fault == "invalid-xml":
+            xml = encode(message, "xml")
+            body = re.sub(rb"<([A-Za-z0-9_:]*)StatusCode>[^<]*</\1StatusCode>", b"", xml, count=1)
+        if receipt and self.fault == "late-reply":
+            not_before = time.time() + LATE_S
+        if self.fault == "illegal-transition" and h.message_type == MessageType.TX201:
+            message = _rewrite_decision(message)
+        super().send(message, fmt, body=body, not_before=not_before)
+
+
+def _rewrite_decision(message: Any) -> Any:
+    case = message.body
+    if case.state_code != c.RefundState.WRITTEN_OFF:
+        return message
+    steps = []
+    for t in case.transition:
+        if t.to_state_code == c.RefundState.REFUNDED:
+            t = t.model_copy(update={"to_state_code": c.RefundState.REFUSED})
+        elif t.from_state_code == c.RefundState.REFUNDED:
+            t = t.model_copy(update={"from_state_code": c.RefundState.REFUSED})
+        steps.append(t)
+    return message.model_copy(update={"declaration": case.model_copy(update={"transition": steps})})
+
+
+@dataclass
+class FaultyHandler:
+    """Wraps a built-in handler; everything it sends passes through the fault."""
+
+    inner: Handler
+    fault: str
+    seed: str
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; choose one of: {', '.join(FAULTS)}")
+        self.others = [p.id for p in default_parties(self.seed) if p.role in (Role.TRADER, Role.CARRIER)]
+        self.store_schema = getattr(self.inner, "store_schema", "")
+
+    def handle(self, message: Message, ctx: Context) -> None:
+        self.inner.handle(message, _FaultyContext(ctx, self.fault, self.others))
+
+    def tick(self, ctx: Context) -> None:
+        self.inner.tick(_FaultyContext(ctx, self.fault, self.others))
+
+    def on_start(self, node: Any) -> None:
+        start = getattr(self.inner, "on_start", None)
+        if start is not None:
+            start(node)
+
+    def on_stop(self) -> None:
+        stop = getattr(self.inner, "on_stop", None)
+        if stop is not None:
+            stop()

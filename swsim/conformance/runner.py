@@ -1,0 +1,127 @@
+"""``swsim conformance``: run the gateway and every party but the one under test, play the role's scenarios, and
+collect the checks into a report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from swsim.conformance.contract import ROLE_TITLES
+from swsim.conformance.play import Abort, Play, StepResult, task_topic
+from swsim.conformance.scenarios import SCENARIOS, Kit, party_of
+from swsim.demo.driver import ScenarioFailed
+from swsim.network import Role, default_parties
+from swsim.node.clock import SimClock
+from swsim.settings import Settings
+from swsim.stack import Stack, handler_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    title: str
+    steps: list[StepResult] = field(default_factory=list)
+    aborted: str | None = None
+    """Why the scenario stopped before its end (a reply it needed never came, or a simulated party timed out)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.aborted is None and all(s.ok for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "ok": self.ok,
+            "aborted": self.aborted,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+@dataclass
+class Report:
+    role: str
+    party: str
+    bootstrap: str
+    time_scale: float
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.scenarios) and all(s.ok for s in self.scenarios)
+
+    def counts(self) -> dict[str, int]:
+        checks = [c for s in self.scenarios for st in s.steps for c in st.checks]
+        return {
+            "scenarios": len(self.scenarios),
+            "steps": sum(len(s.steps) for s in self.scenarios),
+            "checks": len(checks),
+            "passed": sum(c.ok for c in checks),
+            "failed": sum(not c.ok for c in checks),
+            "aborted": sum(s.aborted is not None for s in self.scenarios),
+        }
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(scenario, rule, check code) of every failed check."""
+        return [
+            (s.name, st.rule or "", c.code) for s in self.scenarios for st in s.steps for c in st.checks if not c.ok
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "role_title": ROLE_TITLES[self.role],
+            "party": self.party,
+            "bootstrap": self.bootstrap,
+            "time_scale": self.time_scale,
+            "started": self.started,
+            "seconds": round(self.seconds, 2),
+            "ok": self.ok,
+            "counts": self.counts(),
+            "scenarios": [s.to_dict() for s in self.scenarios],
+            "simulated": "every party but the one under test, and the gateway, are simulated by swsim",
+        }
+
+
+def run_conformance(
+    role: str,
+    settings: Settings,
+    only: list[str] | None = None,
+    time_scale: float = 1.0,
+    say: Callable[[str], None] = lambda _s: None,
+) -> Report:
+    """Play ``role``'s scenarios (``only``: these by name) against the node under test on ``settings``' broker."""
+    assert settings.kafka_bootstrap is not None
+    scenarios = [s for s in SCENARIOS[role] if only is None or s.name in only]
+    sut = party_of(role, settings.network_seed)
+    report = Report(role, sut, settings.kafka_bootstrap, time_scale)
+    stack = Stack.start(settings, SimClock(), with_nodes=False)
+    try:
+        stack.gateway.transport.ensure_topics({task_topic(settings.topic_prefix): 1})
+        for p in default_parties(settings.network_seed):
+            if p.role != Role.GATEWAY and p.id != sut:
+                stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
+        for router in stack.gateway.routers:
+            router.joined.wait(30)
+        kit = Kit(role, sut, settings.network_seed)
+        for s in scenarios:
+            say(f"{s.name}: {s.title}")
+            play = Play(stack, sut, time_scale, say)
+            result = ScenarioResult(s.name, s.title, play.steps)
+            try:
+                s.run(play, kit)
+            except (Abort, ScenarioFailed) as e:
+                result.aborted = str(e)
+                say(f"  stopped: {e}")
+            report.scenarios.append(result)
+    finally:
+        stack.stop()
+        report.seconds = time.time() - report.started
+    return report
