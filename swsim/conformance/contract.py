@@ -252,8 +252,9 @@ CARRIER = (
 )
 
 ROLE_RULES: dict[str, tuple[Rule, ...]] = {
-    "customs-cq": CUSTOMS,
-    "customs-cd": CUSTOMS,
+    # 8000's exports leave by the domestic exit port Qinzhou, 7900's by the border exit Alashankou (see the scenarios)
+    "customs-cq": tuple(r for r in CUSTOMS if r.id != "exit-confirmed"),
+    "customs-cd": tuple(r for r in CUSTOMS if r.id != "exit-confirmed-refund"),
     "tax-cq": TAX,
     "tax-sc": TAX,
     "carrier": CARRIER,

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -90,7 +89,7 @@ def test_a_faulty_node_fails_exactly_the_expected_check(
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def env(tmp_path: Path) -> dict[str, str]:
     return {
         "SWSIM_DATA_DIR": str(tmp_path / "sut"),
         "SWSIM_TOPIC_PREFIX": "cfc" + str(time.time_ns())[-8:],
