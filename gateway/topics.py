@@ -36,3 +36,8 @@ class Topics:
     def tasks(self) -> str:
         """Work orders for nodes that file on their own initiative (the carrier under the conformance kit)."""
         return f"{self.prefix}.conformance.tasks"
+
+    @property
+    def conformance_role(self) -> str:
+        """The role the conformance kit tests on this prefix (its first record; see swsim/conformance/runner.py)."""
+        return f"{self.prefix}.conformance.role"

@@ -42,7 +42,7 @@ def conformance_cmd(
     `swsim node ROLE --bootstrap HOST:PORT` runs the built-in one. Exit status 0 only when every check passes."""
     from swsim.commands.run import _settings
     from swsim.conformance.report import to_html
-    from swsim.conformance.runner import run_conformance
+    from swsim.conformance.runner import PrefixTaken, run_conformance
     from swsim.conformance.scenarios import SCENARIOS
 
     if role not in ROLES:
@@ -56,9 +56,14 @@ def conformance_cmd(
     settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT (the broker the system under test uses)")
-    settings = settings.model_copy(update={"data_dir": settings.data_dir / "conformance"})
+    # the kit's own ledger and stores, one set per role: the kit simulates a party in one role's run that is the
+    # system under test in another's, and the two must not share a ledger (their MessageIDs would collide)
+    settings = settings.model_copy(update={"data_dir": settings.data_dir / "conformance" / role})
     err.print(f"conformance kit for {role} on {settings.kafka_bootstrap} (simulated gateway and parties)")
-    result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s))
+    try:
+        result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s))
+    except PrefixTaken as e:
+        raise typer.BadParameter(str(e), param_hint="SWSIM_TOPIC_PREFIX") from None
     data = result.to_dict()
     if json_report is None and report is not None:
         json_report = report.with_suffix(".json")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.topics import Topics
 from swsim.conformance.contract import ROLE_TITLES
 from swsim.conformance.play import Abort, Play, StepResult, task_topic
 from swsim.conformance.scenarios import SCENARIOS, Kit, party_of
@@ -17,6 +18,7 @@ from swsim.network import Role, default_parties
 from swsim.node.clock import SimClock
 from swsim.settings import Settings
 from swsim.stack import Stack, handler_for
+from swsim.transport.kafka import KafkaTransport
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,39 @@ class Report:
         }
 
 
+class PrefixTaken(ValueError):
+    """The topic prefix was used to test another role: the kit would now simulate that role's party on topics (and
+    a gateway ledger) where the system under test left messages of its own."""
+
+
+def claim_prefix(settings: Settings, role: str, wait_s: float = 2.0) -> None:
+    """Mark the topic prefix as used for ``role`` (the first claim stays); PrefixTaken when another role has it."""
+    assert settings.kafka_bootstrap is not None
+    topic = Topics(settings.topic_prefix).conformance_role
+    t = KafkaTransport(settings.kafka_bootstrap, "conformance-kit")
+    try:
+        t.ensure_topics({topic: 1})
+        c = t.consumer([topic], "conformance-role-check", True, assign=True)
+        try:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                records = c.poll(0.2, 1)
+                if records:
+                    owner = records[0].value.decode(errors="replace")
+                    if owner != role:
+                        raise PrefixTaken(
+                            f"topic prefix {settings.topic_prefix!r} on {settings.kafka_bootstrap} was used to test "
+                            f"{owner}; test {role} on a prefix of its own (SWSIM_TOPIC_PREFIX) or a fresh broker"
+                        )
+                    return
+        finally:
+            c.close()
+        t.send(topic, role.encode(), None, [])
+        t.flush()
+    finally:
+        t.close()
+
+
 def run_conformance(
     role: str,
     settings: Settings,
@@ -102,6 +137,7 @@ def run_conformance(
     scenarios = [s for s in SCENARIOS[role] if only is None or s.name in only]
     sut = party_of(role, settings.network_seed)
     report = Report(role, sut, settings.kafka_bootstrap, time_scale)
+    claim_prefix(settings, role)
     stack = Stack.start(settings, SimClock(), with_nodes=False)
     try:
         stack.gateway.transport.ensure_topics({task_topic(settings.topic_prefix): 1})

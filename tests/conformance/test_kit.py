@@ -156,3 +156,13 @@ def test_the_command_refuses_an_unknown_role_or_scenario(broker: EmbeddedBroker)
         assert r.returncode == 2, r.stderr
         assert said in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_a_topic_prefix_serves_one_role(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    from swsim.conformance.runner import PrefixTaken, claim_prefix
+
+    settings = _settings(broker, tmp_path)
+    claim_prefix(settings, "carrier", wait_s=1.0)
+    claim_prefix(settings, "carrier", wait_s=5.0)  # the same role again: fine
+    with pytest.raises(PrefixTaken, match="was used to test carrier"):
+        claim_prefix(settings, "customs-cq", wait_s=5.0)
