@@ -33,6 +33,13 @@ def conformance_cmd(
         float, typer.Option(min=0.05, max=100, help="Multiply every time limit of the contract by this.")
     ] = 1.0,
     data_dir: Annotated[Path | None, typer.Option(help="Working folder of the kit (or SWSIM_DATA_DIR).")] = None,
+    tax_line: Annotated[
+        str | None,
+        typer.Option(
+            help="Tax roles: the dedicated-line endpoint (channel B) of the bureau under test, e.g. "
+            "http://127.0.0.1:8701; without it only channel A is checked."
+        ),
+    ] = None,
 ) -> None:
     """Check a system that plays one node of the exchange: the kit runs the gateway and every other party on the
     system's Kafka, plays the role's scenarios, and checks every reply (schema, type, receiver, correlation ids,
@@ -45,6 +52,10 @@ def conformance_cmd(
     from swsim.conformance.runner import PrefixTaken, run_conformance
     from swsim.conformance.scenarios import SCENARIOS
 
+    if tax_line is not None and not role.startswith("tax-"):
+        raise typer.BadParameter("--tax-line is for the tax roles (tax-cq, tax-sc)", param_hint="--tax-line")
+    if tax_line is not None and not tax_line.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"{tax_line!r} is not an http(s) URL", param_hint="--tax-line")
     if role not in ROLES:
         raise typer.BadParameter(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", param_hint="--role")
     names = [s.name for s in SCENARIOS[role]]
@@ -61,7 +72,7 @@ def conformance_cmd(
     settings = settings.model_copy(update={"data_dir": settings.data_dir / "conformance" / role})
     err.print(f"conformance kit for {role} on {settings.kafka_bootstrap} (simulated gateway and parties)")
     try:
-        result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s))
+        result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s), tax_line)
     except PrefixTaken as e:
         raise typer.BadParameter(str(e), param_hint="SWSIM_TOPIC_PREFIX") from None
     data = result.to_dict()

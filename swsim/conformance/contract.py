@@ -47,6 +47,9 @@ class Rule:
     replies: tuple[Reply, ...]
     task: bool = False
     """The trigger is a work order on the conformance task topic, not a message (roles that initiate filings)."""
+    line_s: float | None = None
+    """The message comes over the tax dedicated line (channel B); the node must answer the request (HTTP 200)
+    within this many seconds."""
 
 
 WHO = {
@@ -198,6 +201,14 @@ TAX = (
         "the peer tax bureau (dual channel, channel A)",
         "a record from the peer bureau: apply it once, whichever channel brings it first; answer nothing",
         (),
+    ),
+    Rule(
+        "peer-record-line",
+        (T.TX101, T.TX102, T.TX103, T.TX104),
+        "the peer tax bureau (dual channel, channel B: the dedicated line)",
+        "the same record over the dedicated line (checked when the kit is given the node's line, --tax-line URL)",
+        (),
+        line_s=RECEIPT_S,
     ),
     Rule(
         "refund-opened",

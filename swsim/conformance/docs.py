@@ -46,6 +46,8 @@ Each reply a rule asks for is checked in these ways; a report names each failed 
 
 
 def _reply_cell(rule: Rule) -> str:
+    if rule.line_s is not None:
+        return f"an answer on the line, HTTP 200, within {rule.line_s:g} s (its receipt on channel B)"
     if not rule.replies:
         return "nothing"
     parts = []

@@ -204,6 +204,41 @@ class Play:
                 self.say(f"    FAIL {c.code} ({c.reply}): expected {c.expected}; got {c.received}")
         return m
 
+    def line(self, title: str, rule_id: str, role: str, peer: Any, message: Any, since: float) -> None:
+        """The simulated peer bureau ``peer`` (a TaxHandler) queued ``message`` for the dedicated line to the bureau
+        under test at ``since`` (time.monotonic()): judge the line's answer (the receipt of channel B)."""
+        r = rule(role, rule_id)
+        assert r.line_s is not None
+        self.say(f"  {title}")
+        rid, version = message.body.record.record_id, message.body.record.record_version
+        limit = r.line_s * self.time_scale
+        at = since
+        deadline = at + limit * GRACE + 1.0
+        entry = None
+        while time.monotonic() < deadline:
+            entry = next((e for e in peer.books.line_entries() if (e.record_id, e.version) == (rid, version)), None)
+            if entry is not None and entry.status != "pending":
+                break
+            time.sleep(0.05)
+        took = time.monotonic() - at
+        label = "answer on the dedicated line"
+        want = f"HTTP 200 to the {message.head.message_type.value} {rid} version {version}"
+        if entry is None or entry.status == "pending":
+            why = (entry.last_error if entry is not None else "") or "no answer"
+            checks = [Check("receipt", False, want, f"none after {took:.1f} s: {why}", label)]
+        else:
+            got = "HTTP 200" if entry.status == "delivered" else f"refused: {entry.last_error}"
+            checks = [
+                Check("receipt", entry.status == "delivered", want, got, label),
+                Check("time", took <= limit, f"within {limit:.1f} s", f"after {took:.2f} s", label),
+            ]
+        shown = f"{message.head.message_type.value} {message.head.message_id} over the line about {rid}"
+        step = StepResult(title, rule_id, shown, checks, None)
+        self.steps.append(step)
+        for c in checks:
+            if not c.ok:
+                self.say(f"    FAIL {c.code} ({c.reply}): expected {c.expected}; got {c.received}")
+
     def body(self, m: Match, index: int) -> Any:
         """The decoded body of the reply found for the rule's reply ``index``; Abort when there is none."""
         from schemas.codec import decode

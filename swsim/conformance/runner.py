@@ -131,8 +131,10 @@ def run_conformance(
     only: list[str] | None = None,
     time_scale: float = 1.0,
     say: Callable[[str], None] = lambda _s: None,
+    tax_line: str | None = None,
 ) -> Report:
-    """Play ``role``'s scenarios (``only``: these by name) against the node under test on ``settings``' broker."""
+    """Play ``role``'s scenarios (``only``: these by name) against the node under test on ``settings``' broker;
+    ``tax_line``: the dedicated-line endpoint of a tax bureau under test (channel B is checked only with it)."""
     assert settings.kafka_bootstrap is not None
     scenarios = [s for s in SCENARIOS[role] if only is None or s.name in only]
     sut = party_of(role, settings.network_seed)
@@ -146,7 +148,7 @@ def run_conformance(
                 stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
         for router in stack.gateway.routers:
             router.joined.wait(30)
-        kit = Kit(role, sut, settings.network_seed)
+        kit = Kit(role, sut, settings.network_seed, tax_line)
         for s in scenarios:
             say(f"{s.name}: {s.title}")
             play = Play(stack, sut, time_scale, say)

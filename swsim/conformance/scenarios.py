@@ -65,6 +65,8 @@ class Kit:
     role: str
     sut: str
     seed: str
+    tax_line: str | None = None
+    """The dedicated-line endpoint (channel B) of the tax bureau under test, e.g. http://HOST:PORT."""
 
     def party(self, role: Role, index: int = 0) -> str:
         return [p.id for p in default_parties(self.seed) if p.role == role][index]
@@ -348,7 +350,12 @@ def refund_cases(p: Play, k: Kit) -> None:
     region = "500000" if peer == TAX_CQ else "510100"
     uscc = make_uscc(random.Random(time.time_ns()), region)  # noqa: S311 (a new synthetic exporter each run)
     record = f"REG-{uscc}"
-    p.driver.act(peer, lambda ctx: p.stack.tax(peer).publish(ctx, registration(ctx, peer, uscc, c.RefundClass.CLASS_1)))
+    if k.tax_line:  # the simulated peer sends its records on channel B too, to the bureau under test's line
+        p.stack.tax(peer).peer_url = k.tax_line
+    queued = time.monotonic()
+    published = p.driver.act(
+        peer, lambda ctx: p.stack.tax(peer).publish(ctx, registration(ctx, peer, uscc, c.RefundClass.CLASS_1))
+    )
     p.observe(
         f"Peer bureau {peer} shares the registration of exporter {uscc} (TX101, channel A)",
         "peer-record",
@@ -358,6 +365,17 @@ def refund_cases(p: Play, k: Kit) -> None:
         k.role,
         delivered=True,
     )
+    if k.tax_line:
+        p.line(
+            f"... and over the dedicated line to {k.tax_line} (TX101, channel B)",
+            "peer-record-line",
+            k.role,
+            p.stack.tax(peer),
+            published,
+            queued,
+        )
+    else:
+        p.say("  channel B (the dedicated line) not checked: give --tax-line URL")
     who = {"exporter": k.exporter}
     for n, (follow, rule_id) in enumerate(
         ((c.RefundState.EXITED, "refund-exited"), (c.RefundState.NOT_ARRIVED, "refund-not-arrived"))

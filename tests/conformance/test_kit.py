@@ -45,8 +45,10 @@ def _kit(
     Kafka client and store, exactly as an external system would be."""
     settings = _settings(broker, tmp_path)
     sut = start_standalone(role, settings.model_copy(update={"data_dir": tmp_path / "sut"}), fault)
+    handler = getattr(sut.node.handler, "inner", sut.node.handler)
+    line = getattr(handler, "line", None)  # a tax bureau's dedicated line: channel B is checked too
     try:
-        return run_conformance(role, settings, only, time_scale)
+        return run_conformance(role, settings, only, time_scale, tax_line=line.url if line is not None else None)
     finally:
         sut.stop()
 
