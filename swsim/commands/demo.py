@@ -49,7 +49,7 @@ def demo_cmd(
 
 
 def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: bool) -> None:
-    from swsim.commands.run import _wait_for_signal
+    from swsim.commands.run import _on_signal, _wait_for_signal
     from swsim.demo.driver import Driver, ScenarioFailed
     from swsim.demo.scenarios import SCENARIOS
     from swsim.node.clock import SimClock
@@ -75,8 +75,9 @@ def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: 
             if outcome is not None:
                 _timeline(stack, outcome.bill)
             if stay and web is not None:
+                stop = _on_signal()
                 out.print(f"the exchange and its dashboard stay up: {web}  (Ctrl-C stops)")
-                _wait_for_signal()
+                _wait_for_signal(stop)
             stack.stop()
     if outcome is None:
         raise typer.Exit(1)

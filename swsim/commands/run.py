@@ -25,11 +25,17 @@ def _settings(**overrides: object) -> Settings:
         raise typer.BadParameter(str(e)) from None
 
 
-def _wait_for_signal() -> None:
+def _on_signal() -> threading.Event:
+    """An event set by SIGINT/SIGTERM. Take it *before* printing that the service is up: a Ctrl-C that comes right
+    after the message must stop the service cleanly, not interrupt it (exit 130)."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    return stop
+
+
+def _wait_for_signal(stop: threading.Event | None = None) -> None:
+    (stop or _on_signal()).wait()
 
 
 def broker_cmd(
@@ -39,9 +45,10 @@ def broker_cmd(
     from swsim.broker import EmbeddedBroker
 
     with EmbeddedBroker(port or None) as b:
+        stop = _on_signal()
         out.print(f"embedded broker (Tansu, memory storage: a restart starts empty) at {b.bootstrap}")
         print(f"SWSIM_KAFKA_BOOTSTRAP={b.bootstrap}", flush=True)
-        _wait_for_signal()
+        _wait_for_signal(stop)
     out.print("broker stopped")
 
 
@@ -184,6 +191,7 @@ def node_cmd(
     if fault is not None and fault not in FAULTS:
         raise typer.BadParameter(f"unknown fault {fault!r}; choose one of: {', '.join(FAULTS)}")
     running = start_standalone(role, settings, fault)
+    stop = _on_signal()
     out.print(
         f"node {role} ({party.name}, {party.id}) on {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*"
         + (f"; FAULTY: {FAULTS[fault]}" if fault else "")
@@ -192,7 +200,7 @@ def node_cmd(
     if running.tasks is not None:
         out.print(f"work orders: topic {running.tasks.topic}, key {party.id}")
     _print_tax_line(running.node.handler)
-    _wait_for_signal()
+    _wait_for_signal(stop)
     running.stop()
     out.print("node stopped")
 
