@@ -28,6 +28,7 @@ from gateway.registry import Registry
 from schemas.codec import decode
 from schemas.errors import MessageError
 from swsim import signing
+from swsim.background import Background
 from tax_exchange.books import Books, LineEntry
 from tax_exchange.records import is_record
 
@@ -137,7 +138,7 @@ class LineServer:
         self._thread = None
 
 
-class LineSender:
+class LineSender(Background):
     """Drains the bureau's ``dc_line`` queue to the peer's endpoint, oldest first, in its own thread."""
 
     def __init__(
@@ -149,29 +150,23 @@ class LineSender:
         on_rejected: Callable[[LineEntry, str], None],
         max_backoff_s: float = 2.0,
     ) -> None:
+        super().__init__(f"tax-line-{party_id}")
         self.party_id = party_id
         self.key = key
         self.books = books
         self.peer_url = peer_url
         self.on_rejected = on_rejected
         self.max_backoff_s = max_backoff_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.mutate: Callable[[bytes], bytes] | None = None  # fault injection: a buggy line adapter
 
     def start(self) -> LineSender:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, daemon=True, name=f"tax-line-{self.party_id}")
-        self._thread.start()
+        self.start_thread()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._thread = None
+        self.stop_thread()
 
-    def _run(self) -> None:
+    def run(self) -> None:
         with httpx.Client(timeout=httpx.Timeout(3.0, connect=1.0)) as client:
             while not self._stop.is_set():
                 try:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
 from schemas import codes as c
 from schemas.envelope import Message
 from schemas.message_types import MessageType
+from swsim.background import Background
 from swsim.node.runtime import Context, Node
 from swsim.transport.base import Consumer, Transport
 
@@ -41,16 +41,14 @@ def build(ctx: Context, order: dict[str, Any]) -> Message:
     raise TaskError(f"work order {order.get('id')}: this carrier cannot file {kind}")
 
 
-class CarrierTasks:
+class CarrierTasks(Background):
     """Reads work orders for one carrier node and files each one once (a repeat of its id is ignored)."""
 
     def __init__(self, node: Node, transport: Transport, topic: str) -> None:
+        super().__init__(f"tasks-{node.party_id}")
         self.node = node
         self.transport = transport
         self.topic = topic
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._consumer: Consumer | None = None
 
     def step(self, consumer: Consumer) -> int:
         records = consumer.poll(0.2, 100)
@@ -85,9 +83,8 @@ class CarrierTasks:
             node.store.put("task", str(order["id"]), order)
         return True  # the node's own loop publishes it
 
-    def _run(self) -> None:
+    def run(self) -> None:
         consumer = self.transport.consumer([self.topic], f"tasks-{self.node.party_id}", True, assign=True)
-        self._consumer = consumer
         while not self._stop.is_set():
             try:
                 self.step(consumer)
@@ -97,11 +94,8 @@ class CarrierTasks:
         consumer.close()
 
     def start(self) -> CarrierTasks:
-        self._thread = threading.Thread(target=self._run, name=f"tasks-{self.node.party_id}", daemon=True)
-        self._thread.start()
+        self.start_thread()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.stop_thread()

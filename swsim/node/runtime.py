@@ -23,6 +23,7 @@ from schemas.codes import FunctionCode
 from schemas.envelope import Head, Message
 from schemas.errors import MessageError
 from schemas.message_types import MessageType
+from swsim.background import Background
 from swsim.client import PartyClient
 from swsim.network import GATEWAY_ID
 from swsim.node.clock import SimClock
@@ -98,7 +99,7 @@ class Handler(Protocol):
 HEARTBEAT_S = 2.0
 
 
-class Node:
+class Node(Background):
     def __init__(
         self,
         party_id: str,
@@ -114,6 +115,7 @@ class Node:
     ) -> None:
         """``inbox``: a ready consumer of this node's inbox (e.g. a view of a process-wide multiplexer); by default
         the node opens its own on ``transport``."""
+        super().__init__(f"node-{party_id}")
         self.party_id = party_id
         self.client = PartyClient(transport, topics, party_id, key)
         self.transport = transport
@@ -124,8 +126,6 @@ class Node:
         self.resend_after_s = resend_after_s
         self.max_attempts = max_attempts
         self._consumer: Consumer | None = inbox
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._rewind = threading.Event()
         self.on_message: Callable[[Message], None] | None = None
 
@@ -232,14 +232,11 @@ class Node:
         on_start = getattr(self.handler, "on_start", None)
         if on_start is not None:
             on_start(self)
-        self._thread = threading.Thread(target=self.run, name=f"node-{self.party_id}", daemon=True)
-        self._thread.start()
+        self.start_thread()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.stop_thread()
         on_stop = getattr(self.handler, "on_stop", None)
         if on_stop is not None:
             on_stop()

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from swsim.background import Background
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 1.0
 
 
-class GenerationWatch:
+class GenerationWatch(Background):
     """Check the broker's generation every ``every_s``. ``create_topics`` (the writer only): make every topic of
     the exchange again and let a new generation be written when it is absent."""
 
@@ -40,6 +41,7 @@ class GenerationWatch:
         create_topics: Callable[[], None] | None = None,
         every_s: float = CHECK_EVERY_S,
     ) -> None:
+        super().__init__("generation-watch")
         self.bootstrap = bootstrap
         self.topic = topic
         self.create_topics = create_topics
@@ -48,8 +50,6 @@ class GenerationWatch:
         self.changes = 0
         self.listeners: list[Callable[[str], None]] = []
         self._consumer: KafkaConsumer | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ reading and writing the generation
     def read(self) -> str | None:
@@ -117,14 +117,11 @@ class GenerationWatch:
     def start(self) -> GenerationWatch:
         with contextlib.suppress(Exception):
             self.check()  # know the generation at start: a change is only a change after that
-        self._thread = threading.Thread(target=self.run, name="generation-watch", daemon=True)
-        self._thread.start()
+        self.start_thread()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.stop_thread()
         self._reset()
 
     def _reset(self) -> None:
