@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from swsim.conformance.contract import ROLES
 
@@ -49,7 +50,7 @@ def conformance_cmd(
     `swsim node ROLE --bootstrap HOST:PORT` runs the built-in one. Exit status 0 only when every check passes."""
     from swsim.commands.run import _settings
     from swsim.conformance.report import to_html
-    from swsim.conformance.runner import PrefixTaken, run_conformance
+    from swsim.conformance.runner import KitError, kit_settings, run_conformance
     from swsim.conformance.scenarios import SCENARIOS
 
     if tax_line is not None and not role.startswith("tax-"):
@@ -67,22 +68,33 @@ def conformance_cmd(
     settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT (the broker the system under test uses)")
-    # the kit's own ledger and stores, one set per role: the kit simulates a party in one role's run that is the
-    # system under test in another's, and the two must not share a ledger (their MessageIDs would collide)
-    settings = settings.model_copy(update={"data_dir": settings.data_dir / "conformance" / role})
+    paths = [p for p in (report, json_report or (report.with_suffix(".json") if report else None)) if p is not None]
+    if len(paths) == 2 and paths[0].resolve() == paths[1].resolve():
+        raise typer.BadParameter("the HTML and the JSON report need two different files", param_hint="--report")
+    for target in paths:
+        _writable(target)
+    settings = kit_settings(settings, role)
+
+    def say(line: str) -> None:
+        err.print(line, markup=False, highlight=False)
+
     err.print(f"conformance kit for {role} on {settings.kafka_bootstrap} (simulated gateway and parties)")
     try:
-        result = run_conformance(role, settings, scenario or None, time_scale, lambda s: err.print(s), tax_line)
-    except PrefixTaken as e:
+        result = run_conformance(role, settings, scenario or None, time_scale, say, tax_line)
+    except KitError as e:
         raise typer.BadParameter(str(e), param_hint="SWSIM_TOPIC_PREFIX") from None
     data = result.to_dict()
     if json_report is None and report is not None:
         json_report = report.with_suffix(".json")
     for path, text in ((report, to_html(result) if report else ""), (json_report, json.dumps(data, indent=1))):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            err.print(f"report: {path}")
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as e:
+                err.print(f"[red]could not write the report {escape(str(path))}: {escape(str(e))}[/red]")
+                as_json = True  # the results are not lost: they go to stdout
+                continue
+            err.print(f"report: {escape(str(path))}")
     n = data["counts"]
     verdict = "[green]PASS[/green]" if result.ok else "[red]FAIL[/red]"
     err.print(
@@ -92,3 +104,15 @@ def conformance_cmd(
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _writable(path: Path) -> None:
+    """Refuse, before the run, a report path that cannot be written (the run's results would be lost)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise OSError(f"{path} is a folder")
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise typer.BadParameter(f"cannot write {path}: {e}", param_hint="--report") from None

@@ -178,7 +178,7 @@ def node_cmd(
     ] = None,
 ) -> None:
     """Run one built-in node as its own process against a running gateway."""
-    from swsim.conformance.faulty import FAULTS
+    from swsim.conformance.faulty import FAULT_ROLES, FAULTS
     from swsim.node.standalone import party_for, start_standalone
 
     settings = _settings(kafka_bootstrap=bootstrap, data_dir=data_dir)
@@ -189,7 +189,11 @@ def node_cmd(
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     if fault is not None and fault not in FAULTS:
-        raise typer.BadParameter(f"unknown fault {fault!r}; choose one of: {', '.join(FAULTS)}")
+        raise typer.BadParameter(f"unknown fault {fault!r}; choose one of: {', '.join(FAULTS)}", param_hint="--fault")
+    if fault is not None and role not in FAULT_ROLES[fault]:
+        raise typer.BadParameter(
+            f"{role} sends nothing that {fault} spoils; it is for {', '.join(FAULT_ROLES[fault])}", param_hint="--fault"
+        )
     running = start_standalone(role, settings, fault)
     stop = _on_signal()
     out.print(

@@ -214,10 +214,11 @@ TAX = (
         "refund-opened",
         (T.TX201,),
         "customs office",
-        "a departure-port refund case opened by customs (state RELEASED) for an exporter the bureau knows",
+        "a departure-port refund case opened by customs (state RELEASED) for an exporter of refund class 1 with "
+        "general customs credit, whose registration the peer bureau shared (so the refund is granted)",
         (
-            Reply(T.TX201, "sender", allowed=("REFUNDED", "REFUSED"), note="the decision, back to customs"),
-            Reply(T.TX201, "exporter", allowed=("REFUNDED", "REFUSED"), note="the same case, to the exporter"),
+            Reply(T.TX201, "sender", allowed=("REFUNDED",), note="the decision, back to customs"),
+            Reply(T.TX201, "exporter", allowed=("REFUNDED",), note="the same case, to the exporter"),
         ),
     ),
     Rule(
@@ -297,5 +298,6 @@ CHECKS = {
     "content": "the reply says what the rule asks: the message it refers to, the allowed codes",
     "transition": "every state transition in the reply is allowed (refund case state machine)",
     "time": "the reply reached the gateway within the rule's time limit",
+    "silence": "nothing was sent in answer where the rule asks for no reply",
 }
 """Every check the kit makes, by its stable code (reports and scripts rely on these codes)."""

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from swsim.conformance.contract import CHECKS, ROLE_RULES, ROLE_TITLES, WHO, Rule
-from swsim.conformance.faulty import FAILS, FAULTS, LATE_S
+from swsim.conformance.faulty import FAILS, FAULT_ROLES, FAULTS, LATE_S
 from swsim.conformance.play import GRACE
 from swsim.conformance.scenarios import SCENARIOS
 
@@ -77,10 +77,13 @@ def render() -> str:
     out.append(_TASKS)
     out.append(
         "\n## Trying a failing node\n\n`swsim node ROLE --fault KIND` runs a built-in node whose replies are "
-        "spoiled in one way; the kit fails it on exactly one check:\n\n| fault | what the node does | check "
-        "that fails |\n| --- | --- | --- |\n"
+        "spoiled in one way; the kit (at the default time scale) fails it on exactly one check:\n\n"
+        "| fault | roles | what the node does | check that fails |\n| --- | --- | --- | --- |\n"
     )
-    out.extend(f"| `{k}` | {FAULTS[k].replace('LATE_S', f'{LATE_S:g}')} | `{FAILS[k]}` |\n" for k in FAULTS)
+    out.extend(
+        f"| `{k}` | {', '.join(FAULT_ROLES[k])} | {FAULTS[k].replace('LATE_S', f'{LATE_S:g}')} | `{FAILS[k]}` |\n"
+        for k in FAULTS
+    )
     return "".join(out)
 
 

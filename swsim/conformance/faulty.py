@@ -34,7 +34,16 @@ FAILS = {
     "illegal-transition": "transition",
 }
 """The check each fault makes fail (and no other)."""
-LATE_S = 8.0
+LATE_S = 15.0
+"""Past the 10 s limit of a receipt, inside the kit's wait of twice the limit (at the default --time-scale 1)."""
+FAULT_ROLES = {
+    "wrong-receiver": ("customs-cq", "customs-cd"),
+    "missing-receipt": ("customs-cq", "customs-cd"),
+    "invalid-xml": ("customs-cq", "customs-cd"),
+    "late-reply": ("customs-cq", "customs-cd"),
+    "illegal-transition": ("tax-cq", "tax-sc"),
+}
+"""The roles whose built-in node sends what each fault spoils (receipts: customs; refund write-offs: tax)."""
 
 
 class _FaultyContext(Context):

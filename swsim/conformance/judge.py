@@ -67,8 +67,16 @@ def _receiver(reply: Reply, stim: Stimulus) -> str:
     return stim.who.get(reply.to, reply.to)
 
 
-def _about(r: MessageRecord, stim: Stimulus) -> bool:
-    return r.correlation_id == stim.bill or (stim.message_id is not None and r.causation_id == stim.message_id)
+def _about(r: MessageRecord, stim: Stimulus, others: dict[str, set[str]]) -> bool:
+    """Whether ``r`` can be a reply to ``stim``: it names the stimulus as its cause, or it is about the same
+    consignment (CorrelationID, or for a work order the bill in its body) and is not a late answer of the kind an
+    earlier stimulus asked for (every step of a scenario shares the bill). ``others``: the earlier stimuli's
+    MessageIDs, each with the message types its rule asks for."""
+    if stim.message_id is not None and r.causation_id == stim.message_id:
+        return True
+    if r.causation_id is not None and r.message_type in others.get(r.causation_id, ()):
+        return False
+    return r.correlation_id == stim.bill or ("task" in stim.expect and stim.bill.encode() in r.body)
 
 
 @dataclass
@@ -77,40 +85,79 @@ class Match:
 
     found: dict[int, MessageRecord] = field(default_factory=dict)
     refused: dict[int, DeadLetter] = field(default_factory=dict)
+    exact: set[int] = field(default_factory=set)
+    """The replies whose message is just as the rule asks (receiver, and cause where it must answer)."""
 
-    def complete(self, rule: Rule) -> bool:
-        return len(self.found) + len(self.refused) == len(rule.replies)
+    def complete(self, rule: Rule, exact: bool = False) -> bool:
+        done = len(self.exact) if exact else len(self.found)
+        return done + len(self.refused) == len(rule.replies)
+
+
+def _tier(reply: Reply, stim: Stimulus, r: MessageRecord) -> int:
+    """How well ``r`` fits ``reply``: 0 right receiver and cause, 1 right cause, 2 right receiver, 3 neither."""
+    caused = not (reply.answers and stim.message_id) or r.causation_id == stim.message_id
+    addressed = _receiver(reply, stim) in r.receivers
+    return (0 if addressed else 1) if caused else (2 if addressed else 3)
 
 
 def match(
-    stim: Stimulus, sent: list[MessageRecord], dead: list[DeadLetter], claimed: set[int], claimed_dl: set[int]
+    stim: Stimulus,
+    sent: list[MessageRecord],
+    dead: list[DeadLetter],
+    claimed: set[int],
+    claimed_dl: set[int],
+    others: dict[str, set[str]] | None = None,
 ) -> Match:
-    """Pair each reply of the rule with one message the node sent about this stimulus (right receiver first), or
-    with one of its dead letters that names the reply's type. ``claimed`` and ``claimed_dl`` (ledger seqs, dead
-    letter ids) are the ones earlier stimuli took; they are updated."""
+    """Pair each reply of the rule with one message the node sent about this stimulus (the best fitting first:
+    right receiver and cause), or with one of its dead letters that names the reply's type and the consignment or
+    the stimulus. ``claimed`` and ``claimed_dl`` (ledger seqs, dead letter ids) are the ones earlier stimuli took;
+    they are updated. ``others``: see :func:`_about`."""
     m = Match()
-    for exact in (True, False):
+    candidates = [r for r in sent if r.seq not in claimed and _about(r, stim, others or {})]
+    for tier in range(4):
         for i, reply in enumerate(stim.rule.replies):
             if i in m.found:
                 continue
-            for r in sent:
-                if r.seq in claimed or r.message_type != reply.type or not _about(r, stim):
-                    continue
-                if exact and _receiver(reply, stim) not in r.receivers:
+            for r in candidates:
+                if r.seq in claimed or r.message_type != reply.type or _tier(reply, stim, r) != tier:
                     continue
                 m.found[i] = r
+                if tier == 0:
+                    m.exact.add(i)
                 claimed.add(r.seq or 0)
                 break
+    marks = [stim.bill.encode()] + ([stim.message_id.encode()] if stim.message_id else [])
     for i, reply in enumerate(stim.rule.replies):
         if i in m.found:
             continue
         for d in dead:
             if d.id in claimed_dl or reply.type.value.encode() not in d.body:
                 continue
+            if not any(mark in d.body for mark in marks):
+                continue
             m.refused[i] = d
             claimed_dl.add(d.id or 0)
             break
     return m
+
+
+def silence(stim: Stimulus, sent: list[MessageRecord], claimed: set[int]) -> list[Check]:
+    """For a rule that asks for no reply: the node sent nothing naming the stimulus as its cause."""
+    if stim.message_id is None:
+        return []
+    answers = [r for r in sent if r.seq not in claimed and r.causation_id == stim.message_id]
+    claimed.update(r.seq or 0 for r in answers)
+    got = "; ".join(f"{r.message_type} {r.message_id} to {', '.join(r.receivers)}" for r in answers)
+    return [
+        Check(
+            "silence",
+            not answers,
+            "nothing in answer",
+            got or "nothing",
+            "no reply",
+            _shown(answers[0].body) if answers else None,
+        )
+    ]
 
 
 def judge(stim: Stimulus, m: Match, leftovers: list[MessageRecord], time_scale: float = 1.0) -> list[Check]:

@@ -92,9 +92,25 @@ class Report:
         }
 
 
-class PrefixTaken(ValueError):
+class KitError(ValueError):
+    """The kit cannot run as set up (said plainly to the user)."""
+
+
+class PrefixTaken(KitError):
     """The topic prefix was used to test another role: the kit would now simulate that role's party on topics (and
     a gateway ledger) where the system under test left messages of its own."""
+
+
+def kit_settings(settings: Settings, role: str) -> Settings:
+    """The kit's own working state: SQLite files under DATA_DIR/conformance/ROLE, whatever SWSIM_LEDGER_URL or
+    SWSIM_STORE_URL say (those belong to a deployment: the kit must not write into its nodes' stores), and a fresh
+    ledger each run (a system under test whose MessageIDs start again would otherwise meet its old ones). The
+    simulated parties keep their stores, so their MessageIDs never repeat."""
+    work = settings.data_dir / "conformance" / role
+    ledger = work / "ledger.db"
+    for path in (ledger, ledger.with_name("ledger.db-wal"), ledger.with_name("ledger.db-shm")):
+        path.unlink(missing_ok=True)
+    return settings.model_copy(update={"data_dir": work, "ledger_path": ledger, "ledger_url": None, "store_url": None})
 
 
 def claim_prefix(settings: Settings, role: str, wait_s: float = 2.0) -> None:
@@ -147,7 +163,11 @@ def run_conformance(
             if p.role != Role.GATEWAY and p.id != sut:
                 stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
         for router in stack.gateway.routers:
-            router.joined.wait(30)
+            if not router.joined.wait(30):
+                raise KitError(
+                    "the kit's gateway did not get the ingress partitions within 30 s: is another gateway running "
+                    f"on topic prefix {settings.topic_prefix!r}? The kit must be the only one"
+                )
         kit = Kit(role, sut, settings.network_seed, tax_line)
         for s in scenarios:
             say(f"{s.name}: {s.title}")

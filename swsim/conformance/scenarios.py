@@ -19,7 +19,7 @@ from schemas.envelope import Message
 from schemas.message_types import MessageType as T
 from schemas.synthetic import make_uscc
 from schemas.tax import RefundCaseMessage, Transition
-from swsim.conformance.play import Play
+from swsim.conformance.play import Abort, Play
 from swsim.customs.refund import OFFICE_PORTS
 from swsim.demo.scenarios import (
     declaration,
@@ -356,6 +356,18 @@ def refund_cases(p: Play, k: Kit) -> None:
     published = p.driver.act(
         peer, lambda ctx: p.stack.tax(peer).publish(ctx, registration(ctx, peer, uscc, c.RefundClass.CLASS_1))
     )
+    if k.tax_line:  # first: its answer is timed from the moment the record was queued for the line
+        p.line(
+            f"Peer bureau {peer} sends the registration of exporter {uscc} over the dedicated line to "
+            f"{k.tax_line} (TX101, channel B)",
+            "peer-record-line",
+            k.role,
+            p.stack.tax(peer),
+            published,
+            queued,
+        )
+    else:
+        p.say("  channel B (the dedicated line) not checked: give --tax-line URL")
     p.observe(
         f"Peer bureau {peer} shares the registration of exporter {uscc} (TX101, channel A)",
         "peer-record",
@@ -365,17 +377,6 @@ def refund_cases(p: Play, k: Kit) -> None:
         k.role,
         delivered=True,
     )
-    if k.tax_line:
-        p.line(
-            f"... and over the dedicated line to {k.tax_line} (TX101, channel B)",
-            "peer-record-line",
-            k.role,
-            p.stack.tax(peer),
-            published,
-            queued,
-        )
-    else:
-        p.say("  channel B (the dedicated line) not checked: give --tax-line URL")
     who = {"exporter": k.exporter}
     for n, (follow, rule_id) in enumerate(
         ((c.RefundState.EXITED, "refund-exited"), (c.RefundState.NOT_ARRIVED, "refund-not-arrived"))
@@ -395,8 +396,7 @@ def refund_cases(p: Play, k: Kit) -> None:
         decided = p.body(opened, 0)
         history = [t.to_state_code.value for t in decided.transition]
         if follow not in _ALLOWED_AFTER.get(decided.state_code.value, ()):
-            p.say(f"  case {n + 1} was {decided.state_code.value}: customs cannot report {follow.value} on it; skipped")
-            continue
+            raise Abort(f"case {n + 1} is {decided.state_code.value}: customs cannot report {follow.value} on it")
         p.exercise(
             f"Case {n + 1}: customs reports {follow.value} (TX201)",
             rule_id,
@@ -411,7 +411,7 @@ def refund_cases(p: Play, k: Kit) -> None:
         )
 
 
-_ALLOWED_AFTER = {"REFUNDED": ("EXITED", "NOT_ARRIVED"), "REFUSED": ("EXITED",)}
+_ALLOWED_AFTER = {"REFUNDED": ("EXITED", "NOT_ARRIVED")}
 
 
 # ---------------------------------------------------------------------------- carrier

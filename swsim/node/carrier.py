@@ -55,21 +55,29 @@ class CarrierTasks(Background):
         for r in records:
             if r.key is not None and r.key.decode(errors="replace") != self.node.party_id:
                 continue
-            self.take(r.value)
+            try:
+                self.take(r.value)
+            except Exception:  # the store failed: read the orders again (those done are skipped by their id)
+                log.exception("carrier %s: a work order failed; reading the orders again", self.node.party_id)
+                consumer.rewind()
+                return 0
         if records:
             consumer.commit()
         return len(records)
 
-    def take(self, value: bytes) -> bool:
-        """File what one work order asks for; False when it was done before or cannot be done (noted)."""
+    def take(self, value: bytes | None) -> bool:
+        """File what one work order asks for; False when it was done before, is another party's, or cannot be
+        done (noted in the node's timeline)."""
         node = self.node
         ctx = node.ctx()
         try:
-            order = json.loads(value)
+            order = json.loads(value or b"")
             if not isinstance(order, dict) or "id" not in order:
                 raise TaskError("a work order is a JSON object with an id")
-        except (ValueError, TaskError) as e:
+        except (ValueError, TypeError, TaskError) as e:
             ctx.note("task_refused", error=str(e)[:200])
+            return False
+        if order.get("party", node.party_id) != node.party_id:
             return False
         with node.store.transaction():
             if node.store.get("task", str(order["id"])) is not None:
@@ -84,14 +92,21 @@ class CarrierTasks(Background):
         return True  # the node's own loop publishes it
 
     def run(self) -> None:
-        consumer = self.transport.consumer([self.topic], f"tasks-{self.node.party_id}", True, assign=True)
-        while not self._stop.is_set():
-            try:
-                self.step(consumer)
-            except Exception:
-                log.exception("carrier %s: work orders failed; retrying", self.node.party_id)
-                self._stop.wait(0.5)
-        consumer.close()
+        consumer: Consumer | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if consumer is None:
+                        consumer = self.transport.consumer(
+                            [self.topic], f"tasks-{self.node.party_id}", True, assign=True
+                        )
+                    self.step(consumer)
+                except Exception:  # e.g. the broker is away: keep trying
+                    log.exception("carrier %s: work orders failed; retrying", self.node.party_id)
+                    self._stop.wait(0.5)
+        finally:
+            if consumer is not None:
+                consumer.close()
 
     def start(self) -> CarrierTasks:
         self.start_thread()

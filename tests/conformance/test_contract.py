@@ -10,7 +10,7 @@ from schemas import codes as c
 from schemas.message_types import MessageType
 from swsim.conformance import docs
 from swsim.conformance.contract import CHECKS, ROLE_RULES, WHO, rule
-from swsim.conformance.judge import Stimulus, judge, match, transition_problems
+from swsim.conformance.judge import Stimulus, judge, match, silence, transition_problems
 
 
 def test_the_committed_documentation_is_what_the_contracts_say() -> None:
@@ -80,7 +80,7 @@ def test_nothing_sent_fails_presence_and_a_dead_letter_fails_schema() -> None:
         "8000-9",
         ["XML_SCHEMA"],
         [{"code": "XML_SCHEMA", "location": "/Manifest", "message": "missing StatusCode"}],
-        b"<Manifest>MT9999</Manifest>",
+        b"<Manifest>MT9999 <ReferenceMessageID>C-1</ReferenceMessageID></Manifest>",
         {},
         "kafka",
         1.0,
@@ -99,3 +99,51 @@ def test_a_reply_of_another_type_fails_the_type_check() -> None:
     checks = judge(stim, m, [wrong])
     assert [(x.code, x.ok) for x in checks] == [("type", False)]
     assert MessageType.MT9999.value in checks[0].received
+
+
+def test_a_late_answer_to_an_earlier_step_is_not_taken_for_this_one() -> None:
+    stim = Stimulus(rule("customs-cq", "waybill-event"), "W1", 0.5, "BARGE-2", "BARGE", {"sender": "BARGE"})
+    late = _rec(5, "MT9999", "CARRIER", "W1", "CARRIER-1")  # the receipt of the previous step's WB102
+    own = _rec(6, "MT9999", "BARGE", "W1", "BARGE-2")
+    m = match(stim, [late, own], [], set(), set(), others={"CARRIER-1": {"MT9999"}})
+    assert m.found[0].seq == 6
+    assert m.complete(stim.rule, exact=True)
+    m = match(stim, [late], [], set(), set(), others={"CARRIER-1": {"MT9999"}})
+    assert m.found == {}
+
+
+def test_a_dead_letter_counts_only_when_it_is_about_the_stimulus() -> None:
+    stim = Stimulus(rule("customs-cq", "filing"), "B1", 0.5, "C-1", "CARRIER", {"sender": "CARRIER"})
+    other = DeadLetter(
+        "8000", "8000-8", ["XML_SCHEMA"], [], b"<Manifest>MT9999 B7 C-7</Manifest>", {}, "kafka", 1.0, id=8
+    )
+    assert match(stim, [], [other], set(), set()).refused == {}
+    mine = DeadLetter("8000", "8000-9", ["XML_SCHEMA"], [], b"<Manifest>MT9999 C-1</Manifest>", {}, "kafka", 1.0, id=9)
+    assert match(stim, [], [other, mine], set(), set()).refused[0].id == 9
+
+
+def test_a_rule_that_asks_for_no_reply_fails_on_an_answer() -> None:
+    stim = Stimulus(rule("customs-cq", "risk-alert"), "R1", 0.5, "7900-1", "7900", {"sender": "7900"})
+    quiet = silence(stim, [_rec(7, "MT9999", "7900", "R2", "7900-0")], set())
+    assert [(c.code, c.ok) for c in quiet] == [("silence", True)]
+    claimed: set[int] = set()
+    loud = silence(stim, [_rec(8, "MT9999", "7900", "R1", "7900-1")], claimed)
+    assert [(c.code, c.ok) for c in loud] == [("silence", False)]
+    assert claimed == {8}
+
+
+def test_a_later_consequence_of_an_earlier_stimulus_still_counts() -> None:
+    """The release on arrival names the declaration (an earlier stimulus, whose rule asked for a receipt) as its
+    cause: it is this step's reply, not a late answer to the declaration."""
+    stim = Stimulus(
+        rule("customs-cq", "arrival-of-export"),
+        "B1",
+        0.5,
+        "C-2",
+        "CARRIER",
+        {"sender": "CARRIER", "declarant": "TRADER"},
+    )
+    receipt = _rec(9, "MT9999", "CARRIER", "B1", "C-2")
+    release = _rec(10, "CD101", "TRADER", "B1", "T-1")
+    m = match(stim, [receipt, release], [], set(), set(), others={"T-1": {"MT9999"}})
+    assert m.complete(stim.rule, exact=True)

@@ -72,14 +72,14 @@ def test_the_built_in_node_passes_for_every_role(broker: EmbeddedBroker, tmp_pat
         ("wrong-receiver", "customs-cq", "multimodal"),
         ("missing-receipt", "customs-cd", "import-transit"),
         ("invalid-xml", "customs-cq", "multimodal"),
-        ("late-reply", "customs-cd", "import-transit"),
+        ("late-reply", "customs-cd", "import-transit"),  # at time scale 1: the node is 15 s late, the limit 10 s
         ("illegal-transition", "tax-sc", "refund-cases"),
     ],
 )
 def test_a_faulty_node_fails_exactly_the_expected_check(
     broker: EmbeddedBroker, tmp_path: Path, fault: str, role: str, scenario: str
 ) -> None:
-    report = _kit(broker, tmp_path, role, fault, [scenario])
+    report = _kit(broker, tmp_path, role, fault, [scenario], 1.0 if fault == "late-reply" else 0.5)
     failed = report.failures()
     assert failed, f"the {fault} node passed"
     assert {code for _s, _r, code in failed} == {FAILS[fault]}, failed
