@@ -28,7 +28,8 @@ bureaus, traders, carriers and foreign customs) is simulated by swsim.
    and network seed (`SWSIM_NETWORK_SEED`) as the kit. It signs what it sends with its party's Ed25519 key; an
    external system registers its public key in `SWSIM_REGISTRY_FILE`. `swsim node ROLE --bootstrap HOST:PORT`
    runs the built-in node of a role. Test each role on a topic prefix of its own (or a fresh broker): the kit
-   simulates every other party, and refuses a prefix where another role was tested.
+   simulates every other party, and refuses a prefix where another role was tested. Run no other gateway on that
+   prefix: the kit's own gateway must see every message.
 2. `swsim conformance --role ROLE --bootstrap HOST:PORT --report out.html` runs the gateway and every other party,
    plays the role's scenarios, and checks each reply. It writes the HTML report and `out.json` next to it, and
    exits with status 0 only when every check passed.

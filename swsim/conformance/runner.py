@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kafka import KafkaConsumer, TopicPartition
+
 from gateway.topics import Topics
 from swsim.conformance.contract import ROLE_TITLES
 from swsim.conformance.play import Abort, Play, StepResult, task_topic
@@ -113,32 +115,45 @@ def kit_settings(settings: Settings, role: str) -> Settings:
     return settings.model_copy(update={"data_dir": work, "ledger_path": ledger, "ledger_url": None, "store_url": None})
 
 
-def claim_prefix(settings: Settings, role: str, wait_s: float = 2.0) -> None:
+def claim_prefix(settings: Settings, role: str, wait_s: float = 15.0) -> None:
     """Mark the topic prefix as used for ``role`` (the first claim stays); PrefixTaken when another role has it."""
     assert settings.kafka_bootstrap is not None
     topic = Topics(settings.topic_prefix).conformance_role
     t = KafkaTransport(settings.kafka_bootstrap, "conformance-kit")
     try:
         t.ensure_topics({topic: 1})
-        c = t.consumer([topic], "conformance-role-check", True, assign=True)
-        try:
-            deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline:
-                records = c.poll(0.2, 1)
-                if records:
-                    owner = records[0].value.decode(errors="replace")
-                    if owner != role:
-                        raise PrefixTaken(
-                            f"topic prefix {settings.topic_prefix!r} on {settings.kafka_bootstrap} was used to test "
-                            f"{owner}; test {role} on a prefix of its own (SWSIM_TOPIC_PREFIX) or a fresh broker"
-                        )
-                    return
-        finally:
-            c.close()
-        t.send(topic, role.encode(), None, [])
-        t.flush()
+        owner = _first_record(settings.kafka_bootstrap, topic, wait_s)
+        if owner is None:
+            t.send(topic, role.encode(), None, [])
+            t.flush()
+            owner = _first_record(settings.kafka_bootstrap, topic, wait_s) or role  # two kits at once: first wins
     finally:
         t.close()
+    if owner != role:
+        raise PrefixTaken(
+            f"topic prefix {settings.topic_prefix!r} on {settings.kafka_bootstrap} was used to test {owner}; test "
+            f"{role} on a prefix of its own (SWSIM_TOPIC_PREFIX) or a fresh broker"
+        )
+
+
+def _first_record(bootstrap: str, topic: str, wait_s: float) -> str | None:
+    """The first record of a one-partition topic; None when it is empty (asked of the broker, not guessed from a
+    quiet poll: a slow first fetch must not read as "empty")."""
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, client_id="conformance")
+    try:
+        tp = TopicPartition(topic, 0)
+        c.assign([tp])
+        if c.end_offsets([tp]).get(tp, 0) <= c.beginning_offsets([tp]).get(tp, 0):
+            return None
+        c.seek_to_beginning(tp)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            for records in c.poll(timeout_ms=200, max_records=1).values():
+                for r in records:
+                    return bytes(r.value).decode(errors="replace")
+        raise KitError(f"could not read {topic} within {wait_s:.0f} s")
+    finally:
+        c.close()
 
 
 def run_conformance(
