@@ -95,10 +95,18 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
 
 
 def router_rate(
-    bootstrap: str, records: list[tuple[bytes, list[tuple[str, bytes]]]], seed: str, tmp: Path, producer: str
+    bootstrap: str,
+    records: list[tuple[bytes, list[tuple[str, bytes]]]],
+    seed: str,
+    tmp: Path,
+    producer: str,
+    processes: int = 0,
 ) -> float:
     """The gateway router on the same records: decode, validate, authenticate, authorize, de-duplicate, ledger,
-    route, receipt, event; flush, then commit."""
+    route, receipt, event; flush, then commit. ``processes``: that many router processes
+    (:mod:`gateway.workers`) instead of one router thread in this process."""
+    if processes:
+        return _router_processes_rate(bootstrap, records, seed, tmp, producer, processes)
     settings = Settings(
         kafka_bootstrap=bootstrap,
         topic_prefix="bench" + uuid.uuid4().hex[:8],
@@ -123,6 +131,46 @@ def router_rate(
             raise RuntimeError(f"router delivered {counts['delivered']} of {len(records)}: {counts}")
         return len(records) / (router.last_commit_at - router.first_poll_at)
     finally:
+        gw.stop()
+
+
+def _router_processes_rate(
+    bootstrap: str,
+    records: list[tuple[bytes, list[tuple[str, bytes]]]],
+    seed: str,
+    tmp: Path,
+    producer: str,
+    processes: int,
+) -> float:
+    """Router processes that have joined their group before the records are published (a member joining
+    mid-run would pause the group for a rebalance); the rate runs from the first record the ledger received to
+    the last one delivered."""
+    from gateway.workers import RouterWorkers
+
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        topic_prefix="bench" + uuid.uuid4().hex[:8],
+        data_dir=tmp,
+        network_seed=seed,
+        gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
+        kafka_producer=producer,  # type: ignore[arg-type]
+    )
+    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw"))
+    gw.ensure_topics()
+    tmp.mkdir(parents=True, exist_ok=True)
+    workers = RouterWorkers(settings, processes, tmp).start()
+    try:
+        t = KafkaTransport(bootstrap, "bench-load")
+        for value, headers in records:
+            t.send(gw.topics.ingress, value, None, headers)
+        t.flush()
+        t.close()
+        _wait(lambda: gw.ledger.counts()["delivered"] >= len(records), 300, "the router processes")
+        first = min(r.received_at for r in gw.ledger.iter_messages(0, 1))
+        last = max(r.delivered_at or 0.0 for r in gw.ledger.recent_messages(len(records)))
+        return len(records) / (last - first)
+    finally:
+        workers.stop()
         gw.stop()
 
 
@@ -192,7 +240,11 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
     }
 
 
-def run(quick: bool = False, progress: Progress | None = None, producer: str = "kafka-python") -> dict[str, Any]:
+def run(
+    quick: bool = False, progress: Progress | None = None, producer: str = "kafka-python", router_processes: int = 0
+) -> dict[str, Any]:
+    """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
+    and end-to-end figures with no router thread of its own), instead of one router thread."""
     say = progress or (lambda _s: None)
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
@@ -207,7 +259,7 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
         say(f"pass-through baseline: {n} records")
         passthrough = passthrough_rate(broker.bootstrap, records, 6)
         say(f"router: {n} records")
-        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer)
+        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer, router_processes)
         prefix = "benchh" + uuid.uuid4().hex[:6]
         gw_port, bare_port = free_port(), free_port()
         env = {
@@ -226,6 +278,8 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
             "--http-port",
             str(gw_port),
         ]
+        if router_processes:
+            gateway_args += ["--routers", "0", "--router-processes", str(router_processes)]
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = 16
         with served(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
@@ -265,6 +319,7 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
         "e2e_max_ms": e2e["max_ms"],
         "quick": quick,
         "gateway_producer": producer,
+        "router_processes": router_processes,
         "targets": {
             "router_vs_passthrough_min": 0.5,
             "http_vs_bare_min": 0.7,

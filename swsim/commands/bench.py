@@ -57,6 +57,15 @@ def bench_gateway(
     producer: Annotated[
         str, typer.Option(help="The gateway's producer client: kafka-python or confluent.")
     ] = "kafka-python",
+    router_processes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=16,
+            help="Run the routers as this many processes (gateway.workers) instead of one "
+            "router thread in the gateway process.",
+        ),
+    ] = 0,
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
@@ -64,10 +73,10 @@ def bench_gateway(
 
     producer = _producer(producer)
     if as_json:
-        print(json.dumps(run(quick, None, producer)))
+        print(json.dumps(run(quick, None, producer, router_processes)))
         return
     with out.status("measuring") as status:
-        result = run(quick, lambda msg: status.update(msg), producer)
+        result = run(quick, lambda msg: status.update(msg), producer, router_processes)
     table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -122,17 +131,30 @@ def bench_replay(
     table = Table(title=f"replay of a {r['recording_messages']:,}-message recorded exchange (simulated parties)")
     for col in ("figure", "value", "baseline / target", "ratio"):
         table.add_column(col, justify="left" if col == "figure" else "right")
-    table.add_row("timing error at 10x, p50 / p99 / max ms",
-                  f"{r['timing_error_p50_ms']:.2f} / {r['timing_error_p99_ms']:.2f} / {r['timing_error_max_ms']:.2f}",
-                  "p99 <= 5 ms", "")  # fmt: skip
-    table.add_row("max-rate replay msgs/s", f"{r['max_rate_msgs_per_s']:,.0f}",
-                  f"bare kafka-python {r['producer_msgs_per_s']:,.0f}", f"{r['max_rate_vs_producer']}")  # fmt: skip
+    table.add_row(
+        "timing error at 10x, p50 / p99 / max ms",
+        f"{r['timing_error_p50_ms']:.2f} / {r['timing_error_p99_ms']:.2f} / {r['timing_error_max_ms']:.2f}",
+        "p99 <= 5 ms",
+        "",
+    )
+    table.add_row(
+        "max-rate replay msgs/s",
+        f"{r['max_rate_msgs_per_s']:,.0f}",
+        f"bare kafka-python {r['producer_msgs_per_s']:,.0f}",
+        f"{r['max_rate_vs_producer']}",
+    )
     table.add_row("sustained rate msgs/s (p99 <= 100 ms, 0 lost)", f"{r['sustained_rate']:g}", "", "")
     out.print(table)
     steps = Table(title="sustained-rate search (generated traffic, whole exchange)")
     for col in ("offered msg/s", "sent", "lost", "p50 ms", "p99 ms", "passed"):
         steps.add_column(col, justify="right")
     for s in r["sustained_steps"]:
-        steps.add_row(f"{s['rate']:g}", str(s["sent"]), str(s["lost"]), f"{s['p50_ms']:.1f}", f"{s['p99_ms']:.1f}",
-                      "yes" if s["passed"] else "no")  # fmt: skip
+        steps.add_row(
+            f"{s['rate']:g}",
+            str(s["sent"]),
+            str(s["lost"]),
+            f"{s['p50_ms']:.1f}",
+            f"{s['p99_ms']:.1f}",
+            "yes" if s["passed"] else "no",
+        )
     out.print(steps)

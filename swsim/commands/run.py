@@ -52,13 +52,27 @@ def broker_cmd(
     out.print("broker stopped")
 
 
+class _Terminated(Exception):
+    pass
+
+
+def _terminated(*_: object) -> None:
+    raise _Terminated
+
+
 def _run_server(server: Any) -> None:
-    """Serve HTTP until SIGINT/SIGTERM; uvicorn re-raises Ctrl-C after its graceful shutdown: a normal stop."""
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    """Serve HTTP until SIGINT/SIGTERM. After its graceful shutdown uvicorn raises the signal again with the handler
+    it found: Ctrl-C becomes KeyboardInterrupt, and SIGTERM would kill the process before the caller's cleanup
+    (stopping routers and router processes, closing the ledger) unless it too becomes an exception here."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, _Terminated):
+            server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _serve(settings: Settings, routers: int) -> None:
+def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
     """Run a gateway (routers + HTTP) until SIGINT/SIGTERM."""
     import uvicorn
 
@@ -79,6 +93,11 @@ def _serve(settings: Settings, routers: int) -> None:
         )
         extra.append(t)
         gw.start_router(t)
+    workers = None
+    if router_processes:
+        from gateway.workers import RouterWorkers
+
+        workers = RouterWorkers(settings, router_processes, settings.data_dir).start()
     server = uvicorn.Server(
         uvicorn.Config(create_app(gw), host=settings.http_host, port=settings.http_port, log_level="warning")
     )
@@ -87,13 +106,16 @@ def _serve(settings: Settings, routers: int) -> None:
         f"/asyncapi.json, metrics /metrics)"
     )
     out.print(
-        f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s) in group "
-        f"{settings.router_group}; ledger {settings.ledger_file}"
+        f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router thread(s)"
+        + (f" and {router_processes} router process(es)" if router_processes else "")
+        + f" in group {settings.router_group}; ledger {settings.ledger_url or settings.ledger_file}"
     )
     out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
     try:
         _run_server(server)
     finally:
+        if workers is not None:
+            workers.stop()
         gw.stop()
         for t in extra:
             t.close()
@@ -104,14 +126,27 @@ def gateway_cmd(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
     http_host: Annotated[str | None, typer.Option(help="HTTP address (or SWSIM_HTTP_HOST).")] = None,
     http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).")] = None,
-    routers: Annotated[int, typer.Option(min=1, max=16, help="Router threads (consumer-group members).")] = 1,
+    routers: Annotated[
+        int, typer.Option(min=0, max=16, help="Router threads (consumer-group members); 0 with --router-processes.")
+    ] = 1,
+    router_processes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=16,
+            help="More routers as processes of their own (same group and ledger), so the "
+            "Kafka path can use more than one core.",
+        ),
+    ] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Ledger folder (or SWSIM_DATA_DIR).")] = None,
 ) -> None:
     """Run the gateway alone against any Kafka (embedded or external)."""
     settings = _settings(kafka_bootstrap=bootstrap, http_host=http_host, http_port=http_port, data_dir=data_dir)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP (or use `swsim up`)")
-    _serve(settings, routers)
+    if routers + router_processes == 0:
+        raise typer.BadParameter("the Kafka path needs a router: --routers 1 or more, or --router-processes")
+    _serve(settings, routers, router_processes)
 
 
 def up_cmd(
