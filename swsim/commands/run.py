@@ -106,7 +106,7 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
         f"/asyncapi.json, metrics /metrics)"
     )
     out.print(
-        f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router thread(s)"
+        f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s)"
         + (f" and {router_processes} router process(es)" if router_processes else "")
         + f" in group {settings.router_group}; ledger {settings.ledger_url or settings.ledger_file}"
     )
