@@ -8,7 +8,7 @@ from pathlib import Path
 
 from swsim.conformance.contract import CHECKS, ROLE_RULES, ROLE_TITLES, WHO, Rule
 from swsim.conformance.faulty import FAILS, FAULT_ROLES, FAULTS, LATE_S
-from swsim.conformance.play import GRACE
+from swsim.conformance.play import GRACE, QUIET_S
 from swsim.conformance.scenarios import SCENARIOS
 
 PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "conformance.md"
@@ -50,7 +50,7 @@ def _reply_cell(rule: Rule) -> str:
     if rule.line_s is not None:
         return f"an answer on the line, HTTP 200, within {rule.line_s:g} s (its receipt on channel B)"
     if not rule.replies:
-        return "nothing"
+        return f"nothing (the kit listens {QUIET_S:g} s for an answer: `silence`)"
     parts = []
     for r in rule.replies:
         codes = f"; codes {'/'.join(r.allowed)}" if r.allowed else ""
