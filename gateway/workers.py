@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -65,8 +66,10 @@ class RouterWorkers:
             for p in self.procs:
                 assert p.stdout is not None
                 while True:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"a router worker did not join within {timeout_s:.0f} s")
+                    left = deadline - time.monotonic()
+                    ready, _, _ = select.select([p.stdout], [], [], max(0.0, left))
+                    if not ready:  # a worker that never joins must not hold its gateway for ever
+                        raise TimeoutError(f"a router worker did not join its consumer group within {timeout_s:.0f} s")
                     line = p.stdout.readline()
                     if not line and p.poll() is not None:
                         raise RuntimeError(f"a router worker exited with {p.returncode}")

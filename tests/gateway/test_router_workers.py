@@ -91,20 +91,25 @@ def test_two_router_processes_deliver_everything_once(broker: EmbeddedBroker, tm
 
 def test_the_gateway_stops_its_router_processes(broker: EmbeddedBroker, tmp_path: Path) -> None:
     before = _workers_alive()
-    port = free_port()
-    env = {**os.environ, **settings_env(_settings(broker, tmp_path)), "SWSIM_HTTP_PORT": str(port)}
     args = [sys.executable, "-m", "swsim", "gateway", "--routers", "0", "--router-processes", "2"]
     for how in (signal.SIGTERM, signal.SIGKILL):
+        port = free_port()  # and a prefix (so a consumer group) of its own each time
+        env = {**os.environ, **settings_env(_settings(broker, tmp_path / how.name)), "SWSIM_HTTP_PORT": str(port)}
         p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_healthy(p, "gateway", f"http://127.0.0.1:{port}/health")
-        deadline = time.monotonic() + 60
-        while len(_workers_alive() - before) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(_workers_alive() - before) == 2
-        p.send_signal(how)
-        code = p.wait(60)
-        if how == signal.SIGTERM:
-            assert code == 0  # a clean stop, router processes included
+        try:
+            wait_healthy(p, "gateway", f"http://127.0.0.1:{port}/health", timeout_s=150)
+            deadline = time.monotonic() + 60
+            while len(_workers_alive() - before) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(_workers_alive() - before) == 2
+            p.send_signal(how)
+            code = p.wait(60)
+            if how == signal.SIGTERM:
+                assert code == 0  # a clean stop, router processes included
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         deadline = time.monotonic() + 30  # killed: the workers notice they lost their gateway
         while _workers_alive() - before and time.monotonic() < deadline:
             time.sleep(0.2)
