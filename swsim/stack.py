@@ -96,7 +96,7 @@ class Stack:
 
     def start_router(self) -> None:
         """One more gateway router (a consumer-group member) on its own Kafka client."""
-        self.gateway.start_router(self._transport("swsim-router"))
+        self.gateway.start_router(self.new_transport("swsim-router"))
 
     def tax(self, party_id: str) -> TaxHandler:
         handler = self.nodes[party_id].handler
@@ -112,7 +112,8 @@ class Stack:
             cq.peer_url = cq.peer_url or sc.line.url
             sc.peer_url = sc.peer_url or cq.line.url
 
-    def _transport(self, client_id: str) -> KafkaTransport:
+    def new_transport(self, client_id: str) -> KafkaTransport:
+        """A Kafka client of its own on the stack's broker; the stack closes it when it stops."""
         assert self.settings.kafka_bootstrap is not None
         t = KafkaTransport(
             self.settings.kafka_bootstrap,
@@ -126,11 +127,11 @@ class Stack:
     def add_node(self, party_id: str, handler: Handler, resend_after_s: float = 5.0) -> Node:
         store = store_ref(self.settings, party_id).open(getattr(handler, "store_schema", ""))
         if self.mux is None:
-            self.mux = InboxMux(self._transport("nodes-inbox"), f"nodes-{self.settings.topic_prefix}")
+            self.mux = InboxMux(self.new_transport("nodes-inbox"), f"nodes-{self.settings.topic_prefix}")
         node = Node(
             party_id,
             private_key(self.settings.network_seed, party_id),
-            self._transport(f"node-{party_id}"),
+            self.new_transport(f"node-{party_id}"),
             self.gateway.topics,
             store,
             handler,

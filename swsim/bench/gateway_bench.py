@@ -16,7 +16,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from gateway.service import build_gateway
+from gateway.service import Gateway, build_gateway
 from schemas.benchdata import bench_manifest
 from schemas.codec import encode
 from swsim.broker import EmbeddedBroker, free_port
@@ -94,6 +94,29 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         consumer.close()
 
 
+def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str) -> Gateway:
+    """A gateway on topics and a consumer group of its own, its topics created, no router started."""
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        topic_prefix="bench" + uuid.uuid4().hex[:8],
+        data_dir=tmp,
+        network_seed=seed,
+        gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
+        kafka_producer=producer,  # type: ignore[arg-type]
+    )
+    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw", producer=producer))
+    gw.ensure_topics()
+    return gw
+
+
+def _publish(bootstrap: str, topic: str, records: list[tuple[bytes, list[tuple[str, bytes]]]]) -> None:
+    t = KafkaTransport(bootstrap, "bench-load")
+    for value, headers in records:
+        t.send(topic, value, None, headers)
+    t.flush()
+    t.close()
+
+
 def router_rate(
     bootstrap: str,
     records: list[tuple[bytes, list[tuple[str, bytes]]]],
@@ -107,20 +130,8 @@ def router_rate(
     (:mod:`gateway.workers`) instead of one router thread in this process."""
     if processes:
         return _router_processes_rate(bootstrap, records, seed, tmp, producer, processes)
-    settings = Settings(
-        kafka_bootstrap=bootstrap,
-        topic_prefix="bench" + uuid.uuid4().hex[:8],
-        data_dir=tmp,
-        network_seed=seed,
-        gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
-    )
-    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw", producer=producer))
-    gw.ensure_topics()
-    t = KafkaTransport(bootstrap, "bench-load")
-    for value, headers in records:
-        t.send(gw.topics.ingress, value, None, headers)
-    t.flush()
-    t.close()
+    gw = _bench_gateway(bootstrap, seed, tmp, producer)
+    _publish(bootstrap, gw.topics.ingress, records)
     try:
         router = gw.start_router()
         _wait(lambda: router.processed >= len(records), 300, "the router")
@@ -147,24 +158,11 @@ def _router_processes_rate(
     the last one delivered."""
     from gateway.workers import RouterWorkers
 
-    settings = Settings(
-        kafka_bootstrap=bootstrap,
-        topic_prefix="bench" + uuid.uuid4().hex[:8],
-        data_dir=tmp,
-        network_seed=seed,
-        gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
-        kafka_producer=producer,  # type: ignore[arg-type]
-    )
-    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw"))
-    gw.ensure_topics()
+    gw = _bench_gateway(bootstrap, seed, tmp, producer)
     tmp.mkdir(parents=True, exist_ok=True)
-    workers = RouterWorkers(settings, processes, tmp).start()
+    workers = RouterWorkers(gw.settings, processes, tmp).start()
     try:
-        t = KafkaTransport(bootstrap, "bench-load")
-        for value, headers in records:
-            t.send(gw.topics.ingress, value, None, headers)
-        t.flush()
-        t.close()
+        _publish(bootstrap, gw.topics.ingress, records)
         _wait(lambda: gw.ledger.counts()["delivered"] >= len(records), 300, "the router processes")
         first = min(r.received_at for r in gw.ledger.iter_messages(0, 1))
         last = max(r.delivered_at or 0.0 for r in gw.ledger.recent_messages(len(records)))

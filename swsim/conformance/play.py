@@ -179,7 +179,7 @@ class Play:
         body = json.dumps(order, sort_keys=True).encode()
         at = time.time()
         if self._kit is None:
-            self._kit = self.stack._transport("conformance-kit")  # the stack closes it
+            self._kit = self.stack.new_transport("conformance-kit")  # the stack closes it
         t = self._kit
         t.send(task_topic(self.stack.settings.topic_prefix), body, self.sut.encode(), [])
         t.flush()

@@ -34,7 +34,7 @@ def stack(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Stack]:
 
 def _record(stack: Stack, path: Path, stop: threading.Event) -> None:
     """What `swsim record` does, in a thread: the ingress topic to a file."""
-    t = stack._transport("recorder")
+    t = stack.new_transport("recorder")
     consumer = t.consumer([stack.gateway.topics.ingress], f"rec-{time.time_ns()}", from_beginning=True, assign=True)
     with Writer(path, "test") as w:
         while not stop.is_set():
