@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.deliverer import Deliverer
+from gateway.groupcommit import Deliverer, Submitter
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
@@ -36,6 +36,7 @@ class Gateway:
     _router_stops: list[threading.Event] = field(default_factory=list)
     routers: list[Router] = field(default_factory=list)
     _deliverer: Deliverer | None = None
+    _submitter: Submitter | None = None
     status_providers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     """Extra status for the dashboard from what runs in the same process (e.g. "tax": the bureaus' dual channel)."""
     watch: GenerationWatch | None = None
@@ -62,12 +63,13 @@ class Gateway:
         self.redelivered += redeliver_since(self.ledger, self.pipeline, self.transport, since)
 
     @property
-    def deliverer(self) -> Deliverer:
-        """The HTTP path's group-commit deliverer (started on first use)."""
+    def submitter(self) -> Submitter:
+        """The HTTP path's group commit (:mod:`gateway.groupcommit`; started on first use)."""
         with self.send_lock:
-            if self._deliverer is None:
+            if self._submitter is None:
                 self._deliverer = Deliverer(self.transport, self.pipeline)
-            return self._deliverer
+                self._submitter = Submitter(self.pipeline, self._deliverer, self.metrics)
+            return self._submitter
 
     def topic_plan(self) -> dict[str, int]:
         return topic_plan(self.settings, self.registry)
@@ -117,6 +119,8 @@ class Gateway:
     def stop(self) -> None:
         if self.watch is not None:
             self.watch.stop()
+        if self._submitter is not None:
+            self._submitter.stop()  # it hands its last group to the deliverer before it stops
         if self._deliverer is not None:
             self._deliverer.stop()
         self.stop_routers(join_wait_s=0)  # no router starts after this: nothing to wait for

@@ -6,12 +6,11 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from gateway.http.deps import Principal, gateway, principal, require_operator
 from gateway.http.errors import ApiError, ErrorBody
 from gateway.http.models import DeadLetterList, DeadLetterOut, IssueOut, RedriveResult
-from gateway.http.routes_messages import _submit_result, run_pipeline
+from gateway.http.routes_messages import _submit_result, process
 from gateway.ledger import DeadLetter
 from gateway.pipeline import Inbound
 
@@ -63,6 +62,6 @@ async def redrive(
         raise ApiError(409, "REDRIVE_IMPOSSIBLE", f"sender {dl.sender!r} is not a registered party")
     inbound = Inbound(body=dl.body, channel="redrive", claimed_sender=party.id, authenticated=party,
                       fallback_id=dl.message_id or "UNKNOWN")  # fmt: skip
-    [o] = await run_in_threadpool(run_pipeline, gw, [inbound])
+    [o] = await process(gw, [inbound])
     gw.ledger.mark_redriven(deadletter_id, time.time(), o.status)
     return RedriveResult(deadletter_id=deadletter_id, result=_submit_result(o))

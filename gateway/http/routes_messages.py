@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from gateway.groupcommit import NotDelivered
 from gateway.http.batch import BatchInvalid, split_batch
 from gateway.http.deps import Principal, gateway, principal, require_party
 from gateway.http.errors import ApiError, ErrorBody
@@ -52,6 +53,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 _XML_TYPES = ("application/xml", "text/xml")
+_DELIVER_WAIT_S = 40.0  # the deliverer gives the broker 30 s to acknowledge
 _JSON_TYPES = ("application/json",)
 
 
@@ -82,26 +84,17 @@ _REJECT_STATUS = {
 }  # fmt: skip
 
 
-def run_pipeline(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
-    """Process, deliver to the broker, then mark delivered (the same steps as the Kafka router)."""
-    t0 = time.perf_counter()
-    prepared = [gw.pipeline.prepare(inbound) for inbound in items]  # CPU only: concurrent requests overlap here
-    with gw.ledger.transaction():
-        outcomes = [gw.pipeline.commit(p) for p in prepared]
-    per = (time.perf_counter() - t0) / max(1, len(items))
-    for _ in items:
-        gw.metrics.process_seconds.labels("http").observe(per)
+async def process(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
+    """Process, deliver to the broker, then mark delivered (the same steps as the Kafka router), grouped with
+    concurrent requests (:mod:`gateway.groupcommit`)."""
     try:
-        gw.deliverer.deliver(outcomes)  # group commit with concurrent requests; marks them delivered
-    except Exception:
+        return await asyncio.wait_for(asyncio.wrap_future(gw.submitter.submit(items)), _DELIVER_WAIT_S)
+    except (NotDelivered, TimeoutError):
         raise ApiError(
             503,
             "BROKER_UNAVAILABLE",
             "the broker did not acknowledge: retry with the same MessageID (it is de-duplicated)",
         ) from None
-    for o in outcomes:
-        gw.metrics.messages.labels(o.status, "http").inc()
-    return outcomes
 
 
 @router.post(
@@ -125,7 +118,7 @@ async def submit(request: Request, who: Annotated[Principal, Depends(principal)]
     party = require_party(who)
     _content_type(request, _XML_TYPES + _JSON_TYPES)
     body = await request.body()
-    [o] = await run_in_threadpool(run_pipeline, gw, [_inbound(party, body)])
+    [o] = await process(gw, [_inbound(party, body)])
     result = _submit_result(o)
     if o.status == "rejected":
         status = max((_REJECT_STATUS.get(c, 422) for c in o.codes), default=422)
@@ -172,7 +165,7 @@ async def submit_batch(request: Request, who: Annotated[Principal, Depends(princ
     limit = gw.settings.max_batch_messages
     if len(bodies) > limit:
         raise ApiError(413, "BATCH_TOO_LARGE", f"the batch has {len(bodies)} messages; the limit is {limit}")
-    outcomes = await run_in_threadpool(run_pipeline, gw, [_inbound(party, b) for b in bodies])
+    outcomes = await process(gw, [_inbound(party, b) for b in bodies])
     results = [
         BatchItemResult(
             index=i,

@@ -24,7 +24,7 @@ from swsim.client import signed_headers
 from swsim.network import Role, api_key, default_parties, private_key
 from swsim.proc import served
 from swsim.settings import Settings
-from swsim.transport.kafka import KafkaTransport
+from swsim.transport.kafka import LEAN, KafkaTransport
 
 Progress = Callable[[str], None]
 
@@ -68,10 +68,11 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=8 << 20,
+        **LEAN,
     )
     _wait(lambda: bool(consumer.partitions_for_topic(src)), 15, "topic metadata")
     consumer.assign([TopicPartition(src, p) for p in sorted(consumer.partitions_for_topic(src) or [])])
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2, **LEAN)
     seen = 0
     first = None
     try:

@@ -25,7 +25,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from swsim.transport.base import Record
-from swsim.transport.kafka import FETCH_MAX_WAIT_MS, KafkaTransport
+from swsim.transport.kafka import FETCH_MAX_WAIT_MS, LEAN, KafkaTransport
 
 log = logging.getLogger(__name__)
 DEPTH = 2000
@@ -142,6 +142,7 @@ class InboxMux:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **LEAN,
         )
 
     def _serve(self, consumer: KafkaConsumer) -> None:
