@@ -135,7 +135,7 @@ def router_rate(
     _publish(bootstrap, gw.topics.ingress, records)
     try:
         router = gw.start_router()
-        _wait(lambda: router.processed >= len(records), 300, "the router")
+        _wait(lambda: router.committed >= len(records), 300, "the router")
         assert router.first_poll_at is not None
         assert router.last_commit_at is not None
         counts = gw.ledger.counts()
