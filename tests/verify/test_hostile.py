@@ -71,7 +71,7 @@ def test_every_hostile_input_refused(broker: EmbeddedBroker, tmp_path: Path) -> 
     with gateway_target(tmp_path, broker.bootstrap) as target:
         result = run_hostile(target)
     report = _report(result)
-    assert result.inputs >= 400  # the corpus, twice
+    assert result.inputs >= 600  # the corpus, three times
     assert result.server_errors == 0, report
     assert result.refused == result.inputs, report
     assert result.outbound_connections == 0, report
