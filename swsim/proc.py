@@ -56,16 +56,23 @@ def served(
 
 
 @contextmanager
+def broker_or(bootstrap: str | None) -> Iterator[str]:
+    """``bootstrap``, or (None) the address of an embedded broker started for the block."""
+    if bootstrap is not None:
+        yield bootstrap
+        return
+    with EmbeddedBroker() as broker:
+        yield broker.bootstrap
+
+
+@contextmanager
 def stack_process(data_dir: Path, bootstrap: str | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
     """The whole exchange (``swsim up``: gateway and every node) as a child process, on ``bootstrap`` or on an
     embedded broker started here. Yields the bootstrap address."""
-    if bootstrap is None:
-        with EmbeddedBroker() as broker, stack_process(data_dir, broker.bootstrap, env) as b:
-            yield b
-        return
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [sys.executable, "-m", "swsim", "up", "--http-port", str(port), "--data-dir", str(data_dir)]
-    with served(args, {**(env or {}), "SWSIM_KAFKA_BOOTSTRAP": bootstrap}, f"http://127.0.0.1:{port}/health",
-                data_dir / "stack.log"):  # fmt: skip
-        yield bootstrap
+    with broker_or(bootstrap) as b:
+        variables = {**(env or {}), "SWSIM_KAFKA_BOOTSTRAP": b}
+        with served(args, variables, f"http://127.0.0.1:{port}/health", data_dir / "stack.log"):
+            yield b

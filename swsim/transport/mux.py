@@ -24,6 +24,7 @@ from collections import deque
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from swsim.background import Background
 from swsim.transport.base import Record
 from swsim.transport.kafka import FETCH_MAX_WAIT_MS, LEAN, KafkaTransport
 
@@ -75,7 +76,7 @@ class InboxView:
         self.mux._close(self)
 
 
-class InboxMux:
+class InboxMux(Background):
     def __init__(self, transport: KafkaTransport, group: str) -> None:
         self.transport = transport
         self.group = group
@@ -84,8 +85,7 @@ class InboxMux:
         self._added: list[InboxView] = []
         self._commits: dict[TopicPartition, int] = {}
         self._held: dict[str, dict[TopicPartition, int]] = {}  # topics out of the assignment: next offsets
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(f"inbox-mux-{group}")
         self._consumer: KafkaConsumer | None = None
         self._rewind = threading.Event()
         self._from_start = False
@@ -105,9 +105,8 @@ class InboxMux:
                 raise RuntimeError(f"{topic} is already read through this multiplexer")
             self._views[topic] = v
             self._added.append(v)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f"inbox-mux-{self.group}", daemon=True)
-            self._thread.start()
+        if self._thread is None and not self._stop.is_set():  # started with the first view, never after close
+            self.start_thread()
         return v
 
     def _commit(self, topic: str, handed: dict[int, int]) -> None:
@@ -120,7 +119,7 @@ class InboxMux:
             view._queue.clear()
 
     # ------------------------------------------------------------------ the polling thread
-    def _run(self) -> None:
+    def run(self) -> None:
         """Serve with one consumer; after the broker lost its state, with a fresh one (see :meth:`rewind`)."""
         while not self._stop.is_set():
             consumer = self._consumer = self._open()
@@ -235,6 +234,4 @@ class InboxMux:
         return parts
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(15)
+        self.stop_thread(15)

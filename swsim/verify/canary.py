@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from swsim.background import Background
+
 
 @dataclass(frozen=True)
 class CanaryRefs:
@@ -83,7 +85,7 @@ def _events(data: bytes) -> Iterator[tuple[int, bytes]]:
         offset = start + length
 
 
-class CanaryServer:
+class CanaryServer(Background):
     """A loopback TCP server answering anything with the secret (as HTTP), counting each connection it accepts."""
 
     def __init__(self, secret: str) -> None:
@@ -93,16 +95,15 @@ class CanaryServer:
         self._reply = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + secret.encode()
         self._count = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="canary-http", daemon=True)
-        self._thread.start()
+        super().__init__("canary-http")
+        self.start_thread()
 
     @property
     def connections(self) -> int:
         with self._lock:
             return self._count
 
-    def _serve(self) -> None:
+    def run(self) -> None:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
@@ -124,8 +125,7 @@ class CanaryServer:
                 pass
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self.stop_thread(5)
         self._sock.close()
 
 

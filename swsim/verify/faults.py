@@ -16,7 +16,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 
 from gateway.topics import Topics
 from schemas.envelope import Message
+from swsim.background import Background
 from swsim.bench.gateway_bench import make_bodies
 from swsim.broker import EmbeddedBroker, free_port
 from swsim.network import Role, default_parties, private_key
@@ -264,14 +264,13 @@ def node_killed_watch(ex: Exchange) -> dict[str, Any]:
     return {"receiver_restarts": 1}
 
 
-class RssSampler:
+class RssSampler(Background):
     """Peak resident memory of a process, sampled every half second."""
 
     def __init__(self, pid: Callable[[], int | None]) -> None:
+        super().__init__("rss-sampler")
         self.pid = pid
         self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
         pid = self.pid()
@@ -279,19 +278,17 @@ class RssSampler:
             with contextlib.suppress(OSError, RuntimeError):  # between a kill and a restart
                 self.samples.append(rss_mb(pid))
 
-    def _run(self) -> None:
+    def run(self) -> None:
         while not self._stop.wait(0.5):
             self._sample()
 
     def start(self) -> None:
         """The first sample now (the baseline), then every half second."""
         self._sample()
-        self._thread.start()
+        self.start_thread()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+        self.stop_thread(5)
 
 
 def slow_consumer(workdir: Path, n: int, rate: float, progress: Progress, delay_ms: float = 3.0) -> FaultResult:

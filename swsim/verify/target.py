@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from swsim.broker import EmbeddedBroker, free_port
-from swsim.proc import served
+from swsim.broker import free_port
+from swsim.proc import broker_or, served
 from swsim.settings import Settings
 
 SEED = "swsim-demo-network"
@@ -40,22 +40,19 @@ def rss_mb(pid: int) -> float:
 def gateway_target(workdir: Path, bootstrap: str | None = None, env: dict[str, str] | None = None) -> Iterator[Target]:
     """A running gateway process on ``bootstrap`` (or on an embedded broker started here), with its own topic prefix
     and ledger under ``workdir``."""
-    if bootstrap is None:
-        with EmbeddedBroker() as broker, gateway_target(workdir, broker.bootstrap, env) as t:
-            yield t
-        return
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    settings = Settings(kafka_bootstrap=bootstrap, topic_prefix="v" + uuid.uuid4().hex[:8], data_dir=workdir,
-                        network_seed=SEED, http_port=port)  # fmt: skip
-    variables = {
-        "SWSIM_KAFKA_BOOTSTRAP": bootstrap,
-        "SWSIM_TOPIC_PREFIX": settings.topic_prefix,
-        "SWSIM_DATA_DIR": str(workdir),
-        "SWSIM_NETWORK_SEED": SEED,
-        "SWSIM_HTTP_PORT": str(port),
-        **(env or {}),
-    }
-    args = [sys.executable, "-m", "swsim", "gateway"]
-    with served(args, variables, f"http://127.0.0.1:{port}/health", workdir / "gateway.log") as p:
-        yield Target(f"http://127.0.0.1:{port}", bootstrap, settings, p.pid)
+    with broker_or(bootstrap) as b:
+        workdir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        settings = Settings(kafka_bootstrap=b, topic_prefix="v" + uuid.uuid4().hex[:8], data_dir=workdir,
+                            network_seed=SEED, http_port=port)  # fmt: skip
+        variables = {
+            "SWSIM_KAFKA_BOOTSTRAP": b,
+            "SWSIM_TOPIC_PREFIX": settings.topic_prefix,
+            "SWSIM_DATA_DIR": str(workdir),
+            "SWSIM_NETWORK_SEED": SEED,
+            "SWSIM_HTTP_PORT": str(port),
+            **(env or {}),
+        }
+        args = [sys.executable, "-m", "swsim", "gateway"]
+        with served(args, variables, f"http://127.0.0.1:{port}/health", workdir / "gateway.log") as p:
+            yield Target(f"http://127.0.0.1:{port}", b, settings, p.pid)
