@@ -20,6 +20,7 @@ from gateway.topics import Topics
 from swsim.settings import Settings
 from swsim.transport.base import Transport
 from swsim.transport.generation import GenerationWatch
+from swsim.transport.kafka import KafkaTransport
 
 
 @dataclass
@@ -135,6 +136,19 @@ def topic_plan(settings: Settings, registry: Registry) -> dict[str, int]:
     for party in registry.parties:
         plan[topics.inbox(party)] = 1
     return plan
+
+
+def gateway_transport(settings: Settings, client_id: str) -> KafkaTransport:
+    """A Kafka client for a gateway or one of its routers: the producer and the router's consumer clients and the
+    session timeout come from the settings."""
+    assert settings.kafka_bootstrap is not None
+    return KafkaTransport(
+        settings.kafka_bootstrap,
+        client_id,
+        settings.session_timeout_ms,
+        producer=settings.kafka_producer,
+        consumer=settings.kafka_consumer,
+    )
 
 
 def build_gateway(settings: Settings, transport: Transport) -> Gateway:

@@ -98,8 +98,7 @@ class RouterWorkers:
 
 
 def main() -> None:
-    from gateway.service import build_gateway
-    from swsim.transport.kafka import KafkaTransport
+    from gateway.service import build_gateway, gateway_transport
 
     settings = Settings()
     if settings.kafka_bootstrap is None:
@@ -108,7 +107,10 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     client = f"swsim-router-{os.getpid()}"
-    gw = build_gateway(settings, KafkaTransport(settings.kafka_bootstrap, client, producer=settings.kafka_producer))
+    gw = build_gateway(
+        settings,
+        gateway_transport(settings, client),
+    )
     try:
         gw.start_watch()
         router = gw.start_router()

@@ -29,7 +29,7 @@ from simulators.replay import ReplayStats, replay
 from swsim.network import GATEWAY_ID, default_parties
 from swsim.percentile import nearest_rank
 from swsim.transport.base import Record
-from swsim.transport.kafka import KafkaTransport
+from swsim.transport.kafka import KafkaGroupConsumer, KafkaTransport
 
 _TYPE = re.compile(rb'"MessageType":"([A-Z0-9]{2,10})"|<MessageType>([A-Z0-9]{2,10})</MessageType>')
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
@@ -220,8 +220,8 @@ class _Collector:
         inboxes = [topics.inbox(p.id) for p in default_parties(network_seed)]
         # a 10 ms fetch wait (not the default 50): the embedded broker holds a fetch for the whole wait, which would
         # add up to that much to every measured arrival; one consumer can afford the extra polling
-        self.consumer = transport.consumer(inboxes, f"swsim-load-{time.time_ns()}", from_beginning=False, assign=True,
-                                           fetch_wait_ms=READER_FETCH_WAIT_MS)  # fmt: skip
+        self.consumer = KafkaGroupConsumer(transport, inboxes, f"swsim-load-{time.time_ns()}", from_beginning=False,
+                                           assign=True, fetch_wait_ms=READER_FETCH_WAIT_MS)  # fmt: skip
         self.consumer.settle()
         self.tally = Tally()
         self._stop = threading.Event()

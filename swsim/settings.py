@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     kafka_producer: Literal["kafka-python", "confluent"] = Field(
         default="kafka-python", description="Producer client: kafka-python, or librdkafka via confluent-kafka."
     )
+    kafka_consumer: Literal["kafka-python", "confluent"] = Field(
+        default="kafka-python",
+        description="The gateway routers' consumer client: kafka-python, or librdkafka via confluent-kafka.",
+    )
     ingress_partitions: int = Field(default=6, ge=1, le=128)
     replication_factor: int = Field(default=1, ge=1, le=5)
     data_dir: Path = Field(default=Path(".swsim"), description="Where ledgers and node stores live.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import customs_cd
 import customs_cq
 from gateway.registry import build_registry
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway, build_gateway, gateway_transport
 from swsim.broker import EmbeddedBroker
 from swsim.customs.engine import CustomsHandler
 from swsim.network import TAX_CQ, TAX_PEER, TAX_SC, Role, default_parties, private_key, tax_pepper
@@ -74,7 +74,8 @@ class Stack:
             settings = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
         assert settings.kafka_bootstrap is not None
         gw = build_gateway(
-            settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway", producer=settings.kafka_producer)
+            settings,
+            gateway_transport(settings, "swsim-gateway"),
         )
         gw.ensure_topics()
         stack = cls(settings, clock or SimClock(), gw, broker)

@@ -16,7 +16,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway, build_gateway, gateway_transport
 from schemas.benchdata import bench_manifest
 from schemas.codec import encode
 from swsim.broker import EmbeddedBroker, free_port
@@ -95,7 +95,7 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         consumer.close()
 
 
-def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str) -> Gateway:
+def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str, consumer: str) -> Gateway:
     """A gateway on topics and a consumer group of its own, its topics created, no router started."""
     settings = Settings(
         kafka_bootstrap=bootstrap,
@@ -104,8 +104,9 @@ def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str) -> Gatew
         network_seed=seed,
         gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
         kafka_producer=producer,  # type: ignore[arg-type]
+        kafka_consumer=consumer,  # type: ignore[arg-type]
     )
-    gw = build_gateway(settings, KafkaTransport(bootstrap, "bench-gw", producer=producer))
+    gw = build_gateway(settings, gateway_transport(settings, "bench-gw"))
     gw.ensure_topics()
     return gw
 
@@ -125,13 +126,14 @@ def router_rate(
     tmp: Path,
     producer: str,
     processes: int = 0,
+    consumer: str = "kafka-python",
 ) -> float:
     """The gateway router on the same records: decode, validate, authenticate, authorize, de-duplicate, ledger,
     route, receipt, event; flush, then commit. ``processes``: that many router processes
     (:mod:`gateway.workers`) instead of one router thread in this process."""
     if processes:
-        return _router_processes_rate(bootstrap, records, seed, tmp, producer, processes)
-    gw = _bench_gateway(bootstrap, seed, tmp, producer)
+        return _router_processes_rate(bootstrap, records, seed, tmp, producer, processes, consumer)
+    gw = _bench_gateway(bootstrap, seed, tmp, producer, consumer)
     _publish(bootstrap, gw.topics.ingress, records)
     try:
         router = gw.start_router()
@@ -153,13 +155,14 @@ def _router_processes_rate(
     tmp: Path,
     producer: str,
     processes: int,
+    consumer: str,
 ) -> float:
     """Router processes that have joined their group before the records are published (a member joining
     mid-run would pause the group for a rebalance); the rate runs from the first record the ledger received to
     the last one delivered."""
     from gateway.workers import RouterWorkers
 
-    gw = _bench_gateway(bootstrap, seed, tmp, producer)
+    gw = _bench_gateway(bootstrap, seed, tmp, producer, consumer)
     tmp.mkdir(parents=True, exist_ok=True)
     workers = RouterWorkers(gw.settings, processes, tmp).start()
     try:
@@ -250,10 +253,15 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
 
 
 def run(
-    quick: bool = False, progress: Progress | None = None, producer: str = "kafka-python", router_processes: int = 0
+    quick: bool = False,
+    progress: Progress | None = None,
+    producer: str = "kafka-python",
+    router_processes: int = 0,
+    consumer: str = "kafka-python",
 ) -> dict[str, Any]:
     """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
-    and end-to-end figures with no router thread of its own), instead of one router thread."""
+    and end-to-end figures with no router thread of its own), instead of one router thread. ``producer`` and
+    ``consumer``: the gateway's producer and its routers' consumer clients."""
     say = progress or (lambda _s: None)
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
@@ -268,7 +276,7 @@ def run(
         say(f"pass-through baseline: {n} records")
         passthrough = passthrough_rate(broker.bootstrap, records, 6)
         say(f"router: {n} records")
-        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer, router_processes)
+        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer, router_processes, consumer)
         prefix = "benchh" + uuid.uuid4().hex[:6]
         gw_port, bare_port = free_port(), free_port()
         env = {
@@ -276,6 +284,7 @@ def run(
             "SWSIM_NETWORK_SEED": seed,
             "SWSIM_DATA_DIR": str(tmp / "http"),
             "SWSIM_KAFKA_PRODUCER": producer,
+            "SWSIM_KAFKA_CONSUMER": consumer,
         }
         gateway_args = [
             sys.executable,
@@ -328,6 +337,7 @@ def run(
         "e2e_max_ms": e2e["max_ms"],
         "quick": quick,
         "gateway_producer": producer,
+        "gateway_consumer": consumer,
         "router_processes": router_processes,
         "targets": {
             "router_vs_passthrough_min": 0.5,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from swsim.commands.traffic import _producer
+from swsim.commands.traffic import _client, _producer
 
 app = typer.Typer(help="Benchmarks (figures as ratios against a baseline measured in the same run).")
 out = Console(highlight=False)
@@ -66,17 +66,21 @@ def bench_gateway(
             "router thread in the gateway process.",
         ),
     ] = 0,
+    consumer: Annotated[
+        str, typer.Option(help="The gateway routers' consumer client: kafka-python or confluent.")
+    ] = "kafka-python",
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
     from swsim.bench.gateway_bench import run
 
     producer = _producer(producer)
+    consumer = _client(consumer, "--consumer")
     if as_json:
-        print(json.dumps(run(quick, None, producer, router_processes)))
+        print(json.dumps(run(quick, None, producer, router_processes, consumer)))
         return
     with out.status("measuring") as status:
-        result = run(quick, lambda msg: status.update(msg), producer, router_processes)
+        result = run(quick, lambda msg: status.update(msg), producer, router_processes, consumer)
     table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
     table.add_column("figure")
     table.add_column("value", justify="right")

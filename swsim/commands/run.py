@@ -77,20 +77,18 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
     import uvicorn
 
     from gateway.http import create_app
-    from gateway.service import build_gateway
-    from swsim.transport.kafka import KafkaTransport
+    from gateway.service import build_gateway, gateway_transport
 
     assert settings.kafka_bootstrap is not None
     gw = build_gateway(
-        settings, KafkaTransport(settings.kafka_bootstrap, "swsim-gateway", producer=settings.kafka_producer)
+        settings,
+        gateway_transport(settings, "swsim-gateway"),
     )
     gw.ensure_topics()
     gw.start_watch()
     extra = []
     for i in range(routers):
-        t = KafkaTransport(
-            settings.kafka_bootstrap, f"swsim-router-{i}", settings.session_timeout_ms, producer=settings.kafka_producer
-        )
+        t = gateway_transport(settings, f"swsim-router-{i}")
         extra.append(t)
         gw.start_router(t)
     workers = None

@@ -73,10 +73,14 @@ PRODUCER_HELP = ("Producer client: confluent (librdkafka, about 7 us per send he
                  "so the load generator is not the bottleneck.")  # fmt: skip
 
 
-def _producer(name: str) -> str:
+def _client(name: str, option: str) -> str:
     if name not in ("confluent", "kafka-python"):
-        raise typer.BadParameter("--producer is confluent or kafka-python")
+        raise typer.BadParameter(f"{option} is confluent or kafka-python")
     return name
+
+
+def _producer(name: str) -> str:
+    return _client(name, "--producer")
 
 
 def _send(settings: Settings, entries: Iterable[Entry], speed: float | None, tag: str | None, total: int | None,

@@ -12,7 +12,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from swsim.transport.base import Headers, Record
+from swsim.transport.base import Consumer, Headers, Record
+from swsim.transport.rdkafka import ConfluentGroupConsumer, ConfluentProducer
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,13 @@ class KafkaTransport:
         session_timeout_ms: int = 6000,
         linger_ms: int = 0,
         producer: str = "kafka-python",
+        consumer: str = "kafka-python",
     ) -> None:
-        if producer not in ("kafka-python", "confluent"):
-            raise ValueError(f"unknown producer {producer!r}: kafka-python or confluent")
+        for what, kind in (("producer", producer), ("consumer", consumer)):
+            if kind not in ("kafka-python", "confluent"):
+                raise ValueError(f"unknown {what} {kind!r}: kafka-python or confluent")
         self.producer_kind = producer
+        self.consumer_kind = consumer
         self._confluent: ConfluentProducer | None = None
         self.bootstrap = bootstrap
         # linger 0: measured here, a 2 ms linger adds ~3 ms to every acknowledged round trip; records queued
@@ -151,9 +155,15 @@ class KafkaTransport:
 
     def consumer(
         self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False, fetch_wait_ms: int = 0
-    ) -> KafkaGroupConsumer:
-        """``fetch_wait_ms``: how long the broker may hold a fetch (0: FETCH_MAX_WAIT_MS)."""
-        return KafkaGroupConsumer(self, topics, group, from_beginning, assign, fetch_wait_ms or FETCH_MAX_WAIT_MS)
+    ) -> Consumer:
+        """``fetch_wait_ms``: how long the broker may hold a fetch (0: FETCH_MAX_WAIT_MS). A group member uses the
+        transport's consumer client; a reader that assigns partitions (``assign``) always uses kafka-python."""
+        wait = fetch_wait_ms or FETCH_MAX_WAIT_MS
+        if self.consumer_kind == "confluent" and not assign:
+            return ConfluentGroupConsumer(
+                self.bootstrap, self.client_id, topics, group, from_beginning, wait, self.session_timeout_ms
+            )
+        return KafkaGroupConsumer(self, topics, group, from_beginning, assign, wait)
 
     def close(self) -> None:
         if self._confluent is not None:
@@ -233,72 +243,3 @@ class KafkaGroupConsumer:
 
     def close(self) -> None:
         self.consumer.close()
-
-
-class _Acks:
-    """Counts the delivery reports of one group of records."""
-
-    def __init__(self, n: int) -> None:
-        self.left = n
-        self.errors: list[str] = []
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        if n == 0:
-            self.done.set()
-
-    def report(self, err: Any, _msg: Any) -> None:
-        with self._lock:
-            if err is not None:
-                self.errors.append(str(err))
-            self.left -= 1
-            if self.left <= 0:
-                self.done.set()
-
-
-class ConfluentProducer:
-    """An idempotent librdkafka producer (acks=all), waiting on exactly the records of each call."""
-
-    def __init__(self, bootstrap: str, client_id: str, linger_ms: int) -> None:
-        from confluent_kafka import Producer
-
-        self.p = Producer(
-            {
-                "bootstrap.servers": bootstrap,
-                "client.id": client_id,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": linger_ms,
-                "message.max.bytes": 8 * 1024 * 1024,
-            }
-        )
-        self._errors: list[str] = []
-
-    def _report(self, err: Any, _msg: Any) -> None:
-        if err is not None:
-            self._errors.append(str(err))
-
-    def send(self, topic: str, value: bytes, key: bytes | None, headers: Headers | None) -> None:
-        self.p.produce(topic, value=value, key=key, headers=_hdrs(headers), on_delivery=self._report)
-        self.p.poll(0)
-
-    def flush(self, timeout_s: float) -> None:
-        left = self.p.flush(timeout_s)
-        errors, self._errors = self._errors, []
-        if left or errors:
-            raise RuntimeError(f"broker did not acknowledge {left} record(s): {errors[:3]}")
-
-    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
-        acks = _Acks(len(records))
-        for t, v, k, h in records:
-            self.p.produce(t, value=v, key=k, headers=_hdrs(h), on_delivery=acks.report)
-        deadline = time.monotonic() + timeout_s
-        while not acks.done.is_set():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
-            self.p.poll(0.001)  # serves delivery reports (of any caller; each counts its own)
-        if acks.errors:
-            raise RuntimeError(f"broker refused record(s): {acks.errors[:3]}")
-
-
-def _hdrs(headers: Headers | None) -> list[tuple[str, str | bytes | None]]:
-    return list(headers or [])

