@@ -96,13 +96,20 @@ def test_installed_entry_point_runs_the_readme_main_job(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_bench_gateway_json_keys() -> None:
+@pytest.mark.parametrize(
+    "clients", [[], ["--producer", "confluent", "--consumer", "confluent"]], ids=["default", "rdkafka"]
+)
+def test_bench_gateway_json_keys(clients: list[str]) -> None:
     """`swsim bench gateway --quick --json` runs end to end (own broker, gateway processes) and reports its keys."""
     exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
     assert exe is not None
-    done = subprocess.run([exe, "bench", "gateway", "--quick", "--json"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [exe, "bench", "gateway", "--quick", "--json", *clients], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     doc = json.loads(done.stdout)
+    expected = "confluent" if clients else "kafka-python"
+    assert (doc["gateway_producer"], doc["gateway_consumer"]) == (expected, expected)
     for key in ("router_msgs_per_s", "passthrough_msgs_per_s", "router_vs_passthrough", "http_single_per_s",
                 "http_bare_per_s", "http_vs_bare", "http_batch_vs_single", "e2e_p50_ms", "e2e_p99_ms"):  # fmt: skip
         assert doc[key] > 0, key
@@ -110,3 +117,12 @@ def test_bench_gateway_json_keys() -> None:
     assert doc["router_vs_passthrough"] == pytest.approx(
         doc["router_msgs_per_s"] / doc["passthrough_msgs_per_s"], abs=0.002
     )
+
+
+def test_bench_gateway_refuses_an_unknown_client() -> None:
+    exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    done = subprocess.run([exe, "bench", "gateway", "--consumer", "nope"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--consumer is confluent or kafka-python" in done.stderr
+    assert "Traceback" not in done.stderr
