@@ -109,10 +109,6 @@ class Deliverer(_Stage[_Delivery]):
         self.put(job)
         return job.done
 
-    def deliver(self, outcomes: list[Outcome]) -> None:
-        """Block until the outputs of ``outcomes`` are acknowledged by the broker (raise if they were not)."""
-        self.deliver_async(outcomes).result(timeout=self.timeout_s + 5)
-
     def handle(self, jobs: list[_Delivery]) -> None:
         group = [o for job in jobs for o in job.outcomes]
         try:

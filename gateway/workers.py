@@ -107,10 +107,7 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     client = f"swsim-router-{os.getpid()}"
-    gw = build_gateway(
-        settings,
-        gateway_transport(settings, client),
-    )
+    gw = build_gateway(settings, gateway_transport(settings, client))
     try:
         gw.start_watch()
         router = gw.start_router()

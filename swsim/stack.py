@@ -73,10 +73,7 @@ class Stack:
             broker = EmbeddedBroker().start()
             settings = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
         assert settings.kafka_bootstrap is not None
-        gw = build_gateway(
-            settings,
-            gateway_transport(settings, "swsim-gateway"),
-        )
+        gw = build_gateway(settings, gateway_transport(settings, "swsim-gateway"))
         gw.ensure_topics()
         stack = cls(settings, clock or SimClock(), gw, broker)
         gw.start_watch().listeners.append(stack._broker_lost_state)
@@ -96,8 +93,11 @@ class Stack:
             node.request_rewind()
 
     def start_router(self) -> None:
-        """One more gateway router (a consumer-group member) on its own Kafka client."""
-        self.gateway.start_router(self.new_transport("swsim-router"))
+        """One more gateway router (a consumer-group member) on its own Kafka client (the gateway's clients, as
+        set: ``SWSIM_KAFKA_CONSUMER`` applies here); the stack closes it when it stops."""
+        t = gateway_transport(self.settings, "swsim-router")
+        self.transports.append(t)
+        self.gateway.start_router(t)
 
     def tax(self, party_id: str) -> TaxHandler:
         handler = self.nodes[party_id].handler

@@ -53,8 +53,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 _XML_TYPES = ("application/xml", "text/xml")
-_DELIVER_WAIT_S = 40.0  # the deliverer gives the broker 30 s to acknowledge
 _JSON_TYPES = ("application/json",)
+_DELIVER_WAIT_S = 40.0  # the deliverer gives the broker 30 s to acknowledge
 
 
 def _content_type(request: Request, allowed: tuple[str, ...]) -> str:

@@ -80,10 +80,7 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
     from gateway.service import build_gateway, gateway_transport
 
     assert settings.kafka_bootstrap is not None
-    gw = build_gateway(
-        settings,
-        gateway_transport(settings, "swsim-gateway"),
-    )
+    gw = build_gateway(settings, gateway_transport(settings, "swsim-gateway"))
     gw.ensure_topics()
     gw.start_watch()
     extra = []

@@ -1,6 +1,6 @@
-"""The HTTP path's group commit on the in-memory transport: requests that arrive while a group is with the broker
-go together as the next group (one ledger transaction, one delivery); one request's failure stays its own; a
-broker failure answers every request of its group; a request abandoned before its turn is not processed."""
+"""The HTTP path's group commit on the in-memory transport: requests that arrive while a group is being processed
+go together as the next group (delivered together); one request's failure stays its own; a broker failure answers
+every request of its group; a request abandoned before its turn is not processed."""
 
 from __future__ import annotations
 
@@ -48,7 +48,6 @@ class Stages:
     def __init__(self, gw: Gateway) -> None:
         assert isinstance(gw.transport, CountingTransport)
         self.transport = gw.transport
-        self.gw = gw
         self.deliverer = Deliverer(gw.transport, gw.pipeline)
         self.submitter = Submitter(gw.pipeline, self.deliverer, gw.metrics)
         self.opened = threading.Event()

@@ -1,10 +1,11 @@
 """The router commits its consumer offsets after the work, but not after every batch: at most every
-COMMIT_EVERY_S while records keep coming, at once when the ingress goes idle, and when it stops."""
+COMMIT_EVERY_S while records keep coming, and at once when the ingress goes idle."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.router import COMMIT_EVERY_S, Router
@@ -38,9 +39,9 @@ def _publish(t: MemoryTransport, topic: str, n: int) -> None:
         t.send(topic, data, None, signed_headers(key, TRADER, data))
 
 
-def _wait(pred: object, timeout: float = 20) -> None:
+def _wait(pred: Callable[[], bool], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while not pred() and time.monotonic() < deadline:  # type: ignore[operator]
+    while not pred() and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
