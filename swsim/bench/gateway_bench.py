@@ -24,7 +24,9 @@ from swsim.client import signed_headers
 from swsim.network import Role, api_key, default_parties, private_key
 from swsim.proc import served
 from swsim.settings import Settings
+from swsim.transport.base import Consumer
 from swsim.transport.kafka import LEAN, KafkaTransport
+from swsim.transport.rdkafka import ConfluentTailReader
 
 Progress = Callable[[str], None]
 
@@ -176,9 +178,15 @@ def _router_processes_rate(
         gw.stop()
 
 
-def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) -> dict[str, Any]:
+def _e2e(
+    bootstrap: str, prefix: str, seed: str, rate: float, seconds: float, client: str = "confluent"
+) -> dict[str, Any]:
     """Open-model load at a steady ``rate``: each message's latency runs from its *scheduled* send time to the
-    arrival of its receipt, so a stalled sender cannot hide delays (no coordinated omission)."""
+    arrival of its receipt, so a stalled sender cannot hide delays (no coordinated omission).
+
+    ``client``: the load generator's producer and receipt reader. They share the machine with what they measure, so
+    librdkafka by default: measured at 500 msg/s against one router thread with both librdkafka clients, p50/p99
+    49-51 / 100-111 ms with librdkafka load clients, 111-220 / 242-490 ms with kafka-python's."""
     from gateway.topics import Topics
 
     sender, receiver = _parties(seed)
@@ -191,9 +199,13 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
     stop = threading.Event()
     # the reader's fetch wait, measured at 500 msg/s with two router processes: 5 ms p50/p99 141-473/273-949 ms
     # (its polling takes CPU from what it measures), 15 ms 93-101/233-237, 50 ms 116-130/223-325
-    consumer = KafkaTransport(bootstrap, "bench-e2e-in").consumer(
-        [topics.inbox(sender)], "e2e-" + uuid.uuid4().hex, from_beginning=False, assign=True, fetch_wait_ms=15
-    )
+    consumer: Consumer | ConfluentTailReader
+    if client == "confluent":
+        consumer = ConfluentTailReader(bootstrap, "bench-e2e-in-" + uuid.uuid4().hex[:8], topics.inbox(sender), 15)
+    else:
+        consumer = KafkaTransport(bootstrap, "bench-e2e-in").consumer(
+            [topics.inbox(sender)], "e2e-" + uuid.uuid4().hex, from_beginning=False, assign=True, fetch_wait_ms=15
+        )
 
     polled = threading.Event()  # the reader starts at the end of its topic, found by its first poll
 
@@ -212,7 +224,7 @@ def _e2e(bootstrap: str, prefix: str, seed: str, rate: float, seconds: float) ->
     # a 3 ms linger lets the load generator send a few records per request: kafka-python costs about 1.5 ms of CPU
     # per request, which at one request per message took 60% of a core from what it measures (500 msg/s, two router
     # processes: p50/p99 88-106/200-255 ms with no linger, 69/153 ms with 3 ms, the linger included)
-    producer = KafkaTransport(bootstrap, "bench-e2e-out", linger_ms=3)
+    producer = KafkaTransport(bootstrap, "bench-e2e-out", linger_ms=3, producer=client)
     try:
         warm = bodies[:50]
         for b in warm:  # warm up: the router's group must be joined before measuring
@@ -258,10 +270,12 @@ def run(
     producer: str = "kafka-python",
     router_processes: int = 0,
     consumer: str = "kafka-python",
+    load_client: str = "confluent",
 ) -> dict[str, Any]:
     """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
     and end-to-end figures with no router thread of its own), instead of one router thread. ``producer`` and
-    ``consumer``: the gateway's producer and its routers' consumer clients."""
+    ``consumer``: the gateway's producer and its routers' consumer clients. ``load_client``: the end-to-end load
+    generator's and receipt reader's client (see :func:`_e2e`)."""
     say = progress or (lambda _s: None)
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
@@ -309,7 +323,7 @@ def run(
             batches = [b"[" + b",".join(batch_msgs[i : i + 100]) + b"]" for i in range(0, len(batch_msgs), 100)]
             batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, 4)
             say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
-            e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s)
+            e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
         bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
         with served(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
             say("bare FastAPI endpoint baseline")
@@ -339,6 +353,7 @@ def run(
         "gateway_producer": producer,
         "gateway_consumer": consumer,
         "router_processes": router_processes,
+        "e2e_load_client": load_client,
         "targets": {
             "router_vs_passthrough_min": 0.5,
             "http_vs_bare_min": 0.7,

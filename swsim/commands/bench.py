@@ -69,6 +69,13 @@ def bench_gateway(
     consumer: Annotated[
         str, typer.Option(help="The gateway routers' consumer client: kafka-python or confluent.")
     ] = "kafka-python",
+    load_client: Annotated[
+        str,
+        typer.Option(
+            help="The end-to-end load generator's and receipt reader's client: confluent or kafka-python (they "
+            "share the machine with the gateway they measure)."
+        ),
+    ] = "confluent",
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
@@ -76,11 +83,12 @@ def bench_gateway(
 
     producer = _producer(producer)
     consumer = _client(consumer, "--consumer")
+    load_client = _client(load_client, "--load-client")
     if as_json:
-        print(json.dumps(run(quick, None, producer, router_processes, consumer)))
+        print(json.dumps(run(quick, None, producer, router_processes, consumer, load_client)))
         return
     with out.status("measuring") as status:
-        result = run(quick, lambda msg: status.update(msg), producer, router_processes, consumer)
+        result = run(quick, lambda msg: status.update(msg), producer, router_processes, consumer, load_client)
     table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
     table.add_column("figure")
     table.add_column("value", justify="right")

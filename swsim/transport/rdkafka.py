@@ -116,17 +116,7 @@ class ConfluentGroupConsumer:
         self.c.subscribe(topics)
 
     def poll(self, timeout_s: float, max_records: int) -> list[Record]:
-        # librdkafka's consume() waits for max_records or the timeout: wait for the first record only, then take
-        # what is already fetched
-        first = self.c.poll(timeout_s)
-        if first is None:
-            return []
-        messages: list[Any] = [first, *self.c.consume(max_records - 1, 0)] if max_records > 1 else [first]
-        for m in messages:
-            err = m.error()
-            if err is not None:
-                raise RuntimeError(f"consumer error on {m.topic()}[{m.partition()}]: {err}")
-        return [_record(m) for m in messages]
+        return _poll(self.c, timeout_s, max_records)
 
     def commit(self) -> None:
         from confluent_kafka import KafkaError, KafkaException
@@ -151,6 +141,59 @@ class ConfluentGroupConsumer:
 
     def close(self) -> None:
         self.c.close()
+
+
+class ConfluentTailReader:
+    """A librdkafka reader of every partition of one topic from its current end, with no consumer group (for the
+    benchmark's receipt reader, whose own CPU must not be taken from the gateway it measures). The end offsets are
+    read before it returns, so nothing written after the constructor is missed. On the embedded broker an end offset
+    can be reported short (ENGINEERING.md, Tansu quirks): the reader then also sees some older records, which its
+    caller ignores."""
+
+    def __init__(self, bootstrap: str, client_id: str, topic: str, fetch_wait_ms: int, timeout_s: float = 15.0) -> None:
+        from confluent_kafka import Consumer, TopicPartition
+
+        self.c = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "client.id": client_id,
+                "group.id": client_id,  # required by the client; never joined (assign) nor committed
+                "enable.auto.commit": False,
+                "fetch.wait.max.ms": fetch_wait_ms,
+            }
+        )
+        try:
+            meta = self.c.list_topics(topic, timeout=timeout_s).topics[topic]
+            if meta.error is not None:
+                raise RuntimeError(f"topic {topic}: {meta.error}")
+            ends = []
+            for p in sorted(meta.partitions):
+                _low, high = self.c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+                ends.append(TopicPartition(topic, p, high))
+            self.c.assign(ends)
+        except BaseException:
+            self.c.close()
+            raise
+
+    def poll(self, timeout_s: float, max_records: int) -> list[Record]:
+        return _poll(self.c, timeout_s, max_records)
+
+    def close(self) -> None:
+        self.c.close()
+
+
+def _poll(c: Any, timeout_s: float, max_records: int) -> list[Record]:
+    """Up to ``max_records`` records: librdkafka's consume() waits for max_records or the timeout, so wait for the
+    first record only, then take what is already fetched. A consumer error raises."""
+    first = c.poll(timeout_s)
+    if first is None:
+        return []
+    messages: list[Any] = [first, *c.consume(max_records - 1, 0)] if max_records > 1 else [first]
+    for m in messages:
+        err = m.error()
+        if err is not None:
+            raise RuntimeError(f"consumer error on {m.topic()}[{m.partition()}]: {err}")
+    return [_record(m) for m in messages]
 
 
 def _record(m: Any) -> Record:

@@ -97,10 +97,13 @@ def test_installed_entry_point_runs_the_readme_main_job(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "clients", [[], ["--producer", "confluent", "--consumer", "confluent"]], ids=["default", "rdkafka"]
+    "clients",
+    [[], ["--producer", "confluent", "--consumer", "confluent", "--load-client", "kafka-python"]],
+    ids=["default", "rdkafka-gateway"],
 )
 def test_bench_gateway_json_keys(clients: list[str]) -> None:
-    """`swsim bench gateway --quick --json` runs end to end (own broker, gateway processes) and reports its keys."""
+    """`swsim bench gateway --quick --json` runs end to end (own broker, gateway processes) and reports its keys;
+    the second run swaps every client (the gateway's to librdkafka, the load generator's to kafka-python)."""
     exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
     assert exe is not None
     done = subprocess.run(
@@ -110,6 +113,7 @@ def test_bench_gateway_json_keys(clients: list[str]) -> None:
     doc = json.loads(done.stdout)
     expected = "confluent" if clients else "kafka-python"
     assert (doc["gateway_producer"], doc["gateway_consumer"]) == (expected, expected)
+    assert doc["e2e_load_client"] == ("kafka-python" if clients else "confluent")
     for key in ("router_msgs_per_s", "passthrough_msgs_per_s", "router_vs_passthrough", "http_single_per_s",
                 "http_bare_per_s", "http_vs_bare", "http_batch_vs_single", "e2e_p50_ms", "e2e_p99_ms"):  # fmt: skip
         assert doc[key] > 0, key
@@ -122,7 +126,8 @@ def test_bench_gateway_json_keys(clients: list[str]) -> None:
 def test_bench_gateway_refuses_an_unknown_client() -> None:
     exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
     assert exe is not None
-    done = subprocess.run([exe, "bench", "gateway", "--consumer", "nope"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "--consumer is confluent or kafka-python" in done.stderr
-    assert "Traceback" not in done.stderr
+    for option in ("--consumer", "--load-client"):
+        done = subprocess.run([exe, "bench", "gateway", option, "nope"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert f"{option} is confluent or kafka-python" in done.stderr
+        assert "Traceback" not in done.stderr

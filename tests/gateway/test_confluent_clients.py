@@ -16,6 +16,7 @@ from swsim.broker import EmbeddedBroker
 from swsim.settings import Settings
 from swsim.transport.base import Record
 from swsim.transport.kafka import KafkaTransport
+from swsim.transport.rdkafka import ConfluentTailReader
 
 from .conftest import Net
 from .helpers import CHENGDU, SEED, TRADER, body, collect, message, unique_prefix
@@ -98,3 +99,30 @@ def test_confluent_group_consumer_commits_what_it_handed_out(broker: EmbeddedBro
 def test_unknown_client_refused(kind: str) -> None:
     with pytest.raises(ValueError, match=f"unknown {kind}"):
         KafkaTransport("127.0.0.1:1", **{kind: "nope"})
+
+
+def test_confluent_tail_reader_reads_from_the_end(broker: EmbeddedBroker) -> None:
+    """The benchmark's receipt reader: it sees what is written after it was made (on every partition), not what was
+    there before."""
+    t = KafkaTransport(broker.bootstrap, "c")
+    topic = unique_prefix()
+    t.ensure_topics({topic: 3})
+    for i in range(3):  # one record per produce, so the broker reports the end exactly (see ENGINEERING.md)
+        t.deliver([(topic, f"old{i}".encode(), f"k{i}".encode(), [])])
+    reader = ConfluentTailReader(broker.bootstrap, "tail-" + unique_prefix(), topic, 15)
+    try:
+        for i in range(6):
+            t.deliver([(topic, f"new{i}".encode(), f"k{i}".encode(), [("sw-reference-id", b"x")])])
+        got = collect(reader, lambda rs: len(rs) >= 6, 20)
+        more = reader.poll(0.5, 100)
+    finally:
+        reader.close()
+        t.close()
+    assert sorted(r.value for r in got + more) == [f"new{i}".encode() for i in range(6)]
+    assert len({r.partition for r in got}) > 1  # the keys k0..k5 spread over the partitions
+    assert all(r.headers == [("sw-reference-id", b"x")] for r in got)
+
+
+def test_confluent_tail_reader_refuses_a_missing_topic(broker: EmbeddedBroker) -> None:
+    with pytest.raises(Exception, match="topic"):
+        ConfluentTailReader(broker.bootstrap, "tail-" + unique_prefix(), unique_prefix(), 15, timeout_s=5)
