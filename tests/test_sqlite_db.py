@@ -1,0 +1,44 @@
+"""swsim.sqlite: the write-ahead log is copied into the database file by a thread of its own, not by the
+transactions of the hot path (which only do so past a large backstop)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from swsim.sqlite import BACKSTOP_PAGES, SqliteDb
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);"
+
+
+def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    db = SqliteDb(tmp_path / "x.db", SCHEMA)
+    checkpointer = db._checkpointer
+    assert checkpointer is not None
+    try:
+        assert db._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+        with db.transaction():
+            for _ in range(200):
+                db._db.execute("INSERT INTO t (blob) VALUES (?)", (b"x" * 4096,))
+        deadline = time.monotonic() + 10
+        while (checkpointer.last is None or checkpointer.last[2] < 200) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert checkpointer.last is not None
+        assert checkpointer.last[2] >= 200, checkpointer.last  # at least a page per row copied into the file
+    finally:
+        db.close()
+    assert db._checkpointer is None
+    assert checkpointer._thread is None  # stopped and joined
+    again = SqliteDb(tmp_path / "x.db", SCHEMA)
+    try:
+        assert again._db.execute("SELECT count(*) FROM t").fetchone()[0] == 200
+    finally:
+        again.close()
+
+
+def test_an_in_memory_database_has_no_checkpointer() -> None:
+    db = SqliteDb(":memory:", SCHEMA)
+    try:
+        assert db._checkpointer is None
+    finally:
+        db.close()
