@@ -1,19 +1,20 @@
-"""swsim.sqlite: the write-ahead log is copied into the database file by a thread of its own, not by the
-transactions of the hot path (which only do so past a large backstop)."""
+"""swsim.sqlite: the write-ahead log is copied into the database file by the process's checkpoint thread, not by
+the transactions of the hot path (which only do so past a large backstop)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
-from swsim.sqlite import BACKSTOP_PAGES, SqliteDb
+from swsim.sqlite import BACKSTOP_PAGES, CHECKPOINTER, SqliteDb
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);"
 
 
 def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     db = SqliteDb(tmp_path / "x.db", SCHEMA)
-    checkpointer = db._checkpointer
+    checkpointer = db._checkpoint
     assert checkpointer is not None
     try:
         assert db._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
@@ -27,8 +28,9 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
         assert checkpointer.last[2] >= 200, checkpointer.last  # at least a page per row copied into the file
     finally:
         db.close()
-    assert db._checkpointer is None
-    assert checkpointer._thread is None  # stopped and joined
+    assert db._checkpoint is None
+    assert checkpointer.closed
+    assert checkpointer not in CHECKPOINTER._open
     again = SqliteDb(tmp_path / "x.db", SCHEMA)
     try:
         assert again._db.execute("SELECT count(*) FROM t").fetchone()[0] == 200
@@ -39,6 +41,22 @@ def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
 def test_an_in_memory_database_has_no_checkpointer() -> None:
     db = SqliteDb(":memory:", SCHEMA)
     try:
-        assert db._checkpointer is None
+        assert db._checkpoint is None
     finally:
         db.close()
+
+
+def test_one_thread_checkpoints_every_database(tmp_path: Path) -> None:
+    dbs = [SqliteDb(tmp_path / f"{i}.db", SCHEMA) for i in range(3)]
+    try:
+        for db in dbs:
+            with db.transaction():
+                db._db.execute("INSERT INTO t (blob) VALUES (?)", (b"x" * 4096,))
+        deadline = time.monotonic() + 10
+        while any(db._checkpoint and not db._checkpoint.last for db in dbs) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(db._checkpoint and db._checkpoint.last and db._checkpoint.last[2] >= 1 for db in dbs)
+        assert sum(t.name == "sqlite-checkpoint" for t in threading.enumerate()) == 1
+    finally:
+        for db in dbs:
+            db.close()
