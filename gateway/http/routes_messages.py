@@ -54,7 +54,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json",)
-_DELIVER_WAIT_S = 40.0  # the deliverer gives the broker 30 s to acknowledge
+_DELIVER_MARGIN_S = 10.0
+"""How much longer than the deliverer's own broker timeout a request waits (for its turn in the two stages)."""
 
 
 def _content_type(request: Request, allowed: tuple[str, ...]) -> str:
@@ -88,7 +89,9 @@ async def process(gw: Gateway, items: list[Inbound]) -> list[Outcome]:
     """Process, deliver to the broker, then mark delivered (the same steps as the Kafka router), grouped with
     concurrent requests (:mod:`gateway.groupcommit`)."""
     try:
-        return await asyncio.wait_for(asyncio.wrap_future(gw.submitter.submit(items)), _DELIVER_WAIT_S)
+        submitter = gw.submitter
+        wait_s = submitter.deliverer.timeout_s + _DELIVER_MARGIN_S
+        return await asyncio.wait_for(asyncio.wrap_future(submitter.submit(items)), wait_s)
     except (NotDelivered, TimeoutError):
         raise ApiError(
             503,
