@@ -197,8 +197,9 @@ def _e2e(
     intended: dict[bytes, float] = {}
     arrived: dict[bytes, float] = {}
     stop = threading.Event()
-    # the reader's fetch wait, measured at 500 msg/s with two router processes: 5 ms p50/p99 141-473/273-949 ms
-    # (its polling takes CPU from what it measures), 15 ms 93-101/233-237, 50 ms 116-130/223-325
+    # the reader's fetch wait: with kafka-python, measured at 500 msg/s with two router processes, 5 ms p50/p99
+    # 141-473/273-949 ms (its polling takes CPU from what it measures), 15 ms 93-101/233-237, 50 ms 116-130/223-325;
+    # with librdkafka (one router thread, librdkafka gateway clients) p99 63-98 ms at 15 ms, 68-96 at 5, 212-343 at 2
     consumer: Consumer | ConfluentTailReader
     if client == "confluent":
         consumer = ConfluentTailReader(bootstrap, "bench-e2e-in-" + uuid.uuid4().hex[:8], topics.inbox(sender), 15)
@@ -207,7 +208,7 @@ def _e2e(
             [topics.inbox(sender)], "e2e-" + uuid.uuid4().hex, from_beginning=False, assign=True, fetch_wait_ms=15
         )
 
-    polled = threading.Event()  # the reader starts at the end of its topic, found by its first poll
+    polled = threading.Event()  # the reader starts at the end of its topic (kafka-python's finds it by its first poll)
 
     def collect() -> None:
         while not stop.is_set():
