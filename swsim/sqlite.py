@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 0.1
 """Small checkpoints, often: the writer still waits on the disk while one runs. Measured with the gateway's ledger
-(transactions of 18 messages, back to back), the slowest of 444 transactions took 5-13 ms with a checkpoint every
+(transactions of 18 messages, back to back), the slowest of 444 transactions took 4-13 ms with a checkpoint every
 0.1 s, 36-40 ms every 0.5 s and 69-82 ms every 2 s."""
 BACKSTOP_PAGES = 10_000
 """The WAL size (in pages) at which a committing transaction still checkpoints by itself, should the background
