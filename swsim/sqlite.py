@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,8 +84,8 @@ class Checkpointer:
         c.close()
 
     def _run(self) -> None:
-        stop = threading.Event()  # never set: the thread lives as long as the process (a daemon)
-        while not stop.wait(CHECKPOINT_EVERY_S):
+        while True:  # as long as the process (a daemon thread)
+            time.sleep(CHECKPOINT_EVERY_S)
             with self._lock:
                 todo = list(self._open)
             for c in todo:
@@ -99,7 +100,8 @@ class SqliteDb:
 
     def __init__(self, path: Path | str, schema: str, synchronous: str = "NORMAL") -> None:
         self.path = str(path)
-        if str(path) != ":memory:":
+        on_disk = self.path != ":memory:"
+        if on_disk:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -107,7 +109,7 @@ class SqliteDb:
         self._db.executescript(schema)
         self._lock = threading.RLock()
         self._depth = 0
-        if str(path) != ":memory:":
+        if on_disk:
             self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             self._checkpoint = CHECKPOINTER.add(self.path)
 

@@ -86,8 +86,8 @@ def _hdrs(headers: Headers | None) -> list[tuple[str, str | bytes | None]]:
 class ConfluentGroupConsumer:
     """A librdkafka consumer-group member with the same behaviour as
     :class:`swsim.transport.kafka.KafkaGroupConsumer`: no automatic commits (:meth:`commit` commits what
-    :meth:`poll` handed out), the same session timing, and the same fetch wait. Group members only: readers that
-    assign partitions themselves stay on kafka-python."""
+    :meth:`poll` handed out), the same session timing, and the same fetch wait. Group members only: the transport's
+    readers that assign partitions stay on kafka-python."""
 
     def __init__(
         self,
