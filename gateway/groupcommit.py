@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from gateway.metrics import Metrics
-from gateway.pipeline import Inbound, Outcome, Pipeline, Prepared
+from gateway.pipeline import Outcome, Pipeline
+from gateway.prepare import Inbound, Prepared
 from swsim.transport.base import Transport
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class _Stage(Generic[J]):
                 jobs.append(nxt)
             # a request whose caller went away before its turn (cancelled) is not processed; once running, a job
             # can no longer be cancelled, so what is processed is answered
-            jobs = [job for job in jobs if job.done.set_running_or_notify_cancel()]
+            jobs = [job for job in jobs if job.done.running() or job.done.set_running_or_notify_cancel()]
             if not jobs:
                 continue
             try:
@@ -126,31 +127,69 @@ class Deliverer(_Stage[_Delivery]):
 class _Request:
     items: list[Inbound]
     done: Future[list[Outcome]] = field(default_factory=Future)
+    prepared: list[Prepared] | None = None
+    prepare_s: float = 0.0
+
+
+def _prepare_group(pipeline: Pipeline, jobs: list[_Request]) -> None:
+    """Prepare every job's items at once (in a worker process when there is an idle one)."""
+    t0 = time.perf_counter()
+    flat = pipeline.prepare_many([i for job in jobs for i in job.items])  # never raises
+    per = (time.perf_counter() - t0) / max(1, len(flat))
+    at = 0
+    for job in jobs:
+        job.prepared, job.prepare_s = flat[at : at + len(job.items)], per
+        at += len(job.items)
+
+
+class _Preparing(_Stage[_Request]):
+    """With prepare worker processes: a stage before the :class:`Submitter` that waits on the workers, so that the
+    workers prepare the next group while the submitter records this one."""
+
+    def __init__(self, pipeline: Pipeline, then: _Stage[_Request]) -> None:
+        self.pipeline = pipeline
+        self.then = then
+        super().__init__("preparing")
+
+    def handle(self, jobs: list[_Request]) -> None:
+        _prepare_group(self.pipeline, jobs)
+        for job in jobs:
+            self.then.put(job)
 
 
 class Submitter(_Stage[_Request]):
-    """The first stage: prepare and record a group of requests, then hand it to the :class:`Deliverer`."""
+    """Prepare (unless a :class:`_Preparing` stage did) and record a group of requests, then hand it to the
+    :class:`Deliverer`."""
 
     def __init__(self, pipeline: Pipeline, deliverer: Deliverer, metrics: Metrics) -> None:
         self.pipeline = pipeline
         self.deliverer = deliverer
         self.metrics = metrics
         super().__init__("submitter")
+        self._front = _Preparing(pipeline, self) if pipeline.workers is not None else None
 
     def submit(self, items: list[Inbound]) -> Future[list[Outcome]]:
         """A future of the outcomes of ``items``, resolved once their outputs are acknowledged by the broker."""
         job = _Request(items)
-        self.put(job)
+        (self._front or self).put(job)
         return job.done
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._front is not None:
+            self._front.stop(timeout_s)  # it hands what it prepared to this stage first
+        super().stop(timeout_s)
 
     def handle(self, jobs: list[_Request]) -> None:
         t0 = time.perf_counter()
-        prepared = [[self.pipeline.prepare(i) for i in job.items] for job in jobs]  # never raises
-        recorded = self._record(jobs, prepared)
+        todo = [job for job in jobs if job.prepared is None]
+        if todo:
+            _prepare_group(self.pipeline, todo)
+        recorded = self._record(jobs, [job.prepared or [] for job in jobs])
         n = sum(len(job.items) for job in jobs)
         per = (time.perf_counter() - t0) / max(1, n)
-        for _ in range(n):
-            self.metrics.process_seconds.labels("http").observe(per)
+        for job in jobs:
+            for _ in job.items:
+                self.metrics.process_seconds.labels("http").observe(job.prepare_s + per)
         if not recorded:
             return
         group = [o for _, outcomes in recorded for o in outcomes]

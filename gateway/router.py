@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 
 from gateway.metrics import Metrics
-from gateway.pipeline import Inbound, Outcome, Pipeline, Signature
+from gateway.pipeline import Outcome, Pipeline
+from gateway.prepare import Inbound, Signature
 from gateway.topics import Topics
 from swsim.transport.base import Consumer, Record, Transport
 
@@ -84,7 +85,7 @@ class Router:
 
     def handle_batch(self, records: list[Record]) -> list[Outcome]:
         t0 = time.perf_counter()
-        prepared = [self.pipeline.prepare(inbound_from_record(r)) for r in records]  # no lock held
+        prepared = self.pipeline.prepare_many([inbound_from_record(r) for r in records])  # no lock held
         with self.pipeline.ledger.transaction():  # one commit for the batch
             outcomes = [self.pipeline.commit(p) for p in prepared]
         per = (time.perf_counter() - t0) / max(1, len(records))

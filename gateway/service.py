@@ -12,6 +12,7 @@ from gateway.groupcommit import Deliverer, Submitter
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
+from gateway.prepare_workers import PrepareWorkers
 from gateway.recovery import redeliver_since
 from gateway.registry import Registry, build_registry
 from gateway.router import Router
@@ -127,6 +128,8 @@ class Gateway:
         self.stop_routers(join_wait_s=0)  # no router starts after this: nothing to wait for
         self.transport.close()
         self.ledger.close()
+        if self.pipeline.workers is not None:
+            self.pipeline.workers.close()
 
 
 def topic_plan(settings: Settings, registry: Registry) -> dict[str, int]:
@@ -162,4 +165,6 @@ def build_gateway(settings: Settings, transport: Transport) -> Gateway:
         ledger = SqliteLedger(settings.ledger_file)
     topics = Topics(settings.topic_prefix)
     pipeline = Pipeline(registry, ledger, topics, settings.max_body_bytes, settings.signature_window_s)
+    if settings.prepare_workers:
+        pipeline.workers = PrepareWorkers(settings, registry, pipeline.preparer, settings.prepare_workers)
     return Gateway(settings, registry, ledger, transport, topics, pipeline, Metrics())

@@ -47,8 +47,13 @@ class RouterWorkers:
         self.procs: list[subprocess.Popen[str]] = []
         self._logs: list[IO[str]] = []
 
+    def child_env(self) -> dict[str, str]:
+        """The environment of a router process: the settings, but no prepare workers (a router process is itself
+        the way off the gateway process's interpreter lock; workers of its own would only crowd the cores)."""
+        return {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1", "SWSIM_PREPARE_WORKERS": "0"}
+
     def start(self, timeout_s: float = 90.0) -> RouterWorkers:
-        env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1"}
+        env = self.child_env()
         for i in range(self.n):
             err = open(self.log_dir / f"router-worker-{i}.log", "w") if self.log_dir else None  # noqa: SIM115
             if err is not None:

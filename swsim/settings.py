@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8470, ge=0, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    prepare_workers: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Processes that authenticate, decode and validate messages for the gateway process (its HTTP "
+        "path and router threads), off its interpreter lock; 0 = in the gateway process itself.",
+    )
     max_batch_messages: int = Field(default=500, ge=1, le=10_000)
     network_seed: str = Field(
         default="swsim-demo-network",

@@ -12,7 +12,7 @@ from gateway.http.errors import ApiError, ErrorBody
 from gateway.http.models import DeadLetterList, DeadLetterOut, IssueOut, RedriveResult
 from gateway.http.routes_messages import _submit_result, process
 from gateway.ledger import DeadLetter
-from gateway.pipeline import Inbound
+from gateway.prepare import Inbound
 
 router = APIRouter(prefix="/v1/deadletters", tags=["dead letters"])
 

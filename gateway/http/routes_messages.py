@@ -24,7 +24,8 @@ from gateway.http.models import (
     ValidateResult,
 )
 from gateway.ledger import MessageRecord
-from gateway.pipeline import Inbound, Outcome
+from gateway.pipeline import Outcome
+from gateway.prepare import Inbound
 from gateway.registry import Party
 from gateway.service import Gateway
 from schemas.codec import validate

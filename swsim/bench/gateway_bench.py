@@ -30,6 +30,9 @@ from swsim.transport.rdkafka import ConfluentTailReader
 
 Progress = Callable[[str], None]
 
+HTTP_CONNECTIONS = 16
+"""Keep-alive connections of every HTTP load: single submits, batches (100 messages each) and the bare endpoint."""
+
 
 def _parties(seed: str) -> tuple[str, str]:
     trader = next(p.id for p in default_parties(seed) if p.role == Role.TRADER)
@@ -97,8 +100,11 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
         consumer.close()
 
 
-def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str, consumer: str) -> Gateway:
-    """A gateway on topics and a consumer group of its own, its topics created, no router started."""
+def _bench_gateway(
+    bootstrap: str, seed: str, tmp: Path, producer: str, consumer: str, prepare_workers: int = 0
+) -> Gateway:
+    """A gateway on topics and a consumer group of its own, its topics created (and its prepare workers ready), no
+    router started."""
     settings = Settings(
         kafka_bootstrap=bootstrap,
         topic_prefix="bench" + uuid.uuid4().hex[:8],
@@ -107,9 +113,13 @@ def _bench_gateway(bootstrap: str, seed: str, tmp: Path, producer: str, consumer
         gateway_group="bench-gw-" + uuid.uuid4().hex[:6],
         kafka_producer=producer,  # type: ignore[arg-type]
         kafka_consumer=consumer,  # type: ignore[arg-type]
+        prepare_workers=prepare_workers,
     )
     gw = build_gateway(settings, gateway_transport(settings, "bench-gw"))
     gw.ensure_topics()
+    if gw.pipeline.workers is not None and not gw.pipeline.workers.wait_ready(60.0):
+        gw.stop()
+        raise RuntimeError("the prepare workers did not start")
     return gw
 
 
@@ -129,13 +139,15 @@ def router_rate(
     producer: str,
     processes: int = 0,
     consumer: str = "kafka-python",
+    prepare_workers: int = 0,
 ) -> float:
     """The gateway router on the same records: decode, validate, authenticate, authorize, de-duplicate, ledger,
     route, receipt, event; flush, then commit. ``processes``: that many router processes
-    (:mod:`gateway.workers`) instead of one router thread in this process."""
+    (:mod:`gateway.workers`) instead of one router thread in this process; ``prepare_workers``: prepare worker
+    processes for the router thread (:mod:`gateway.prepare_workers`; router processes have none)."""
     if processes:
         return _router_processes_rate(bootstrap, records, seed, tmp, producer, processes, consumer)
-    gw = _bench_gateway(bootstrap, seed, tmp, producer, consumer)
+    gw = _bench_gateway(bootstrap, seed, tmp, producer, consumer, prepare_workers)
     _publish(bootstrap, gw.topics.ingress, records)
     try:
         router = gw.start_router()
@@ -272,11 +284,13 @@ def run(
     router_processes: int = 0,
     consumer: str = "kafka-python",
     load_client: str = "confluent",
+    prepare_workers: int = 0,
 ) -> dict[str, Any]:
     """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
     and end-to-end figures with no router thread of its own), instead of one router thread. ``producer`` and
     ``consumer``: the gateway's producer and its routers' consumer clients. ``load_client``: the end-to-end load
-    generator's and receipt reader's client (see :func:`_e2e`)."""
+    generator's and receipt reader's client (see :func:`_e2e`). ``prepare_workers``: the gateway's prepare worker
+    processes (:mod:`gateway.prepare_workers`)."""
     say = progress or (lambda _s: None)
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
@@ -291,7 +305,9 @@ def run(
         say(f"pass-through baseline: {n} records")
         passthrough = passthrough_rate(broker.bootstrap, records, 6)
         say(f"router: {n} records")
-        router = router_rate(broker.bootstrap, records, seed, tmp / "router", producer, router_processes, consumer)
+        router = router_rate(
+            broker.bootstrap, records, seed, tmp / "router", producer, router_processes, consumer, prepare_workers
+        )
         prefix = "benchh" + uuid.uuid4().hex[:6]
         gw_port, bare_port = free_port(), free_port()
         env = {
@@ -300,6 +316,7 @@ def run(
             "SWSIM_DATA_DIR": str(tmp / "http"),
             "SWSIM_KAFKA_PRODUCER": producer,
             "SWSIM_KAFKA_CONSUMER": consumer,
+            "SWSIM_PREPARE_WORKERS": str(prepare_workers),
         }
         gateway_args = [
             sys.executable,
@@ -314,7 +331,7 @@ def run(
         if router_processes:
             gateway_args += ["--routers", "0", "--router-processes", str(router_processes)]
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
-        conc = 16
+        conc = HTTP_CONNECTIONS
         with served(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
             say("HTTP single-message submits")
             single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
@@ -322,7 +339,7 @@ def run(
             say("HTTP batch submits (100 messages per request)")
             batch_msgs = make_bodies(int(8000 * http_s), sender, receiver, "K" + uuid.uuid4().hex[:6])
             batches = [b"[" + b",".join(batch_msgs[i : i + 100]) + b"]" for i in range(0, len(batch_msgs), 100)]
-            batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, 4)
+            batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, conc)
             say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
             e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
         bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
@@ -354,6 +371,8 @@ def run(
         "gateway_producer": producer,
         "gateway_consumer": consumer,
         "router_processes": router_processes,
+        "prepare_workers": prepare_workers,
+        "http_connections": HTTP_CONNECTIONS,
         "e2e_load_client": load_client,
         "targets": {
             "router_vs_passthrough_min": 0.5,

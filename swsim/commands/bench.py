@@ -76,6 +76,15 @@ def bench_gateway(
             "share the machine with the gateway they measure)."
         ),
     ] = "confluent",
+    prepare_workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=16,
+            help="Prepare worker processes of the gateway process (gateway.prepare_workers): its router thread "
+            "and HTTP path authenticate, decode and validate in them.",
+        ),
+    ] = 0,
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
     end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
@@ -85,10 +94,12 @@ def bench_gateway(
     consumer = _client(consumer, "--consumer")
     load_client = _client(load_client, "--load-client")
     if as_json:
-        print(json.dumps(run(quick, None, producer, router_processes, consumer, load_client)))
+        print(json.dumps(run(quick, None, producer, router_processes, consumer, load_client, prepare_workers)))
         return
     with out.status("measuring") as status:
-        result = run(quick, lambda msg: status.update(msg), producer, router_processes, consumer, load_client)
+        result = run(
+            quick, lambda msg: status.update(msg), producer, router_processes, consumer, load_client, prepare_workers
+        )
     table = Table(title=f"gateway, {result['message_bytes']} B JSON manifests")
     table.add_column("figure")
     table.add_column("value", justify="right")

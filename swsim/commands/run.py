@@ -83,6 +83,8 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
     gw = build_gateway(settings, gateway_transport(settings, "swsim-gateway"))
     gw.ensure_topics()
     gw.start_watch()
+    if gw.pipeline.workers is not None and not gw.pipeline.workers.wait_ready(60.0):
+        out.print("[yellow]prepare workers did not all start: the gateway process prepares their share itself[/]")
     extra = []
     for i in range(routers):
         t = gateway_transport(settings, f"swsim-router-{i}")
@@ -103,6 +105,7 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
     out.print(
         f"kafka: {settings.kafka_bootstrap}, topics {settings.topic_prefix}.*, {routers} router(s)"
         + (f" and {router_processes} router process(es)" if router_processes else "")
+        + (f", {settings.prepare_workers} prepare worker(s)" if settings.prepare_workers else "")
         + f" in group {settings.router_group}; ledger {settings.ledger_url or settings.ledger_file}"
     )
     out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
@@ -133,10 +136,22 @@ def gateway_cmd(
             "Kafka path can use more than one core.",
         ),
     ] = 0,
+    prepare_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=16,
+            help="Processes that authenticate, decode and validate for this gateway process (its HTTP path and "
+            "router threads), off its interpreter lock (or SWSIM_PREPARE_WORKERS; default 0).",
+        ),
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Ledger folder (or SWSIM_DATA_DIR).")] = None,
 ) -> None:
     """Run the gateway alone against any Kafka (embedded or external)."""
-    settings = _settings(kafka_bootstrap=bootstrap, http_host=http_host, http_port=http_port, data_dir=data_dir)
+    settings = _settings(
+        kafka_bootstrap=bootstrap, http_host=http_host, http_port=http_port, data_dir=data_dir,
+        prepare_workers=prepare_workers,
+    )  # fmt: skip
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP (or use `swsim up`)")
     if routers + router_processes == 0:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from gateway.groupcommit import Deliverer, NotDelivered, Submitter
-from gateway.pipeline import Inbound, Outcome, Prepared
+from gateway.pipeline import Outcome
+from gateway.prepare import Inbound, Prepared
 from gateway.service import Gateway, build_gateway
 from schemas.message_types import MessageType
 from swsim.settings import Settings

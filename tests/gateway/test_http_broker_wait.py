@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import gateway.http.routes_messages as routes
 from gateway.http import create_app
-from gateway.pipeline import Inbound, Prepared
+from gateway.prepare import Inbound, Prepared
 from gateway.service import Gateway, build_gateway
 from schemas.message_types import MessageType
 from swsim.network import api_key

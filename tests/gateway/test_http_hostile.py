@@ -75,7 +75,7 @@ def test_unexpected_error_is_500_with_a_reference_and_dead_lettered(
     def fail(*args: Any) -> Any:
         raise RuntimeError("boom: secret internals")
 
-    monkeypatch.setattr("gateway.pipeline.decode_with_spec", fail)
+    monkeypatch.setattr("gateway.prepare.decode_with_spec", fail)
     r = http.post("/v1/messages", content=_valid(), headers=_as_trader())
     assert (r.status_code, r.json()["error"]["code"]) == (500, "INTERNAL_ERROR")
     assert "reference" in r.json()["error"]["message"]

@@ -116,7 +116,7 @@ def test_unexpected_error_dead_letters_the_one_record(
             raise RuntimeError("boom")
         return real(data, *args)
 
-    monkeypatch.setattr("gateway.pipeline.decode_with_spec", decode_or_fail)
+    monkeypatch.setattr("gateway.prepare.decode_with_spec", decode_or_fail)
     poison = body(message(MessageType.MT2301, TRADER, CHENGDU, message_id="POISON-1"))
     good = body(message(MessageType.MT2301, TRADER, CHENGDU))
     now_ms = int(time.time() * 1000)
