@@ -68,8 +68,8 @@ class _Stage(Generic[J]):
                     self._queue.put(None)  # stop after this group
                     break
                 jobs.append(nxt)
-            # a request whose caller went away before its turn (cancelled) is not processed; once running, a job
-            # can no longer be cancelled, so what is processed is answered
+            # a request whose caller went away before its turn (cancelled) is not processed; once running (here, or
+            # in a stage before this one), a job can no longer be cancelled, so what is processed is answered
             jobs = [job for job in jobs if job.done.running() or job.done.set_running_or_notify_cancel()]
             if not jobs:
                 continue

@@ -28,6 +28,9 @@ from swsim.settings import Settings
 log = logging.getLogger(__name__)
 
 _READY = b"ready"
+CALL_TIMEOUT_S = 30.0
+"""How long a caller waits for a worker's answer before it replaces the worker and prepares the items itself (a
+call carries at most a request body or a poll of records: milliseconds of work)."""
 
 _Wire = tuple[bytes, str, str | None, Any, str | None, float | None, str]
 """An :class:`Inbound` as a worker needs it: body, channel, claimed sender, signature, authenticated party id,
@@ -87,10 +90,17 @@ class _Worker:
 
     def call(self, now: float, wires: list[_Wire]) -> list[_Found]:
         self.conn.send_bytes(pickle.dumps((now, wires), pickle.HIGHEST_PROTOCOL))
+        if not self.conn.poll(CALL_TIMEOUT_S):  # a stopped or stuck worker must not hold its caller
+            raise TimeoutError(f"the worker did not answer within {CALL_TIMEOUT_S:.0f} s")
         found: list[_Found] = pickle.loads(self.conn.recv_bytes())  # noqa: S301 (our child, our own pipe)
         if len(found) != len(wires):
             raise RuntimeError(f"the worker answered {len(found)} results for {len(wires)} messages")
         return found
+
+    def kill(self) -> None:
+        self.conn.close()
+        self.proc.kill()
+        self.proc.join(5)
 
     def close(self) -> None:
         self.conn.close()  # the worker reads EOF and returns
@@ -146,6 +156,8 @@ class PrepareWorkers:
     def prepare(self, items: list[Inbound], now: float | None = None) -> list[Prepared]:
         """What :meth:`Preparer.prepare` makes of each item, in order. Never raises for what an item holds."""
         now = time.time() if now is None else now
+        if not items:
+            return []
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:
@@ -170,7 +182,7 @@ class PrepareWorkers:
             if worker in self._all:
                 self._all.remove(worker)
             closed = self._closed
-        worker.close()
+        worker.kill()  # dead, stuck or confused: nothing of it is worth waiting for
         if not closed:
             self.replaced += 1
             self._start(worker.proc.name or "swsim-prepare")

@@ -5,6 +5,8 @@ them."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -101,9 +103,10 @@ def test_a_dead_worker_is_replaced_and_its_call_answered(gw: Gateway) -> None:
     worker.proc.kill()
     worker.proc.join(10)
     items = _cases(gw)[:3]
+    replaced = workers.replaced
     prepared = workers.prepare(items)
     assert [bool(p.issues) for p in prepared] == [False, False, False]
-    assert workers.replaced == 1
+    assert workers.replaced == replaced + 1
     assert workers.wait_ready(60)
     [fresh] = workers._all
     assert fresh is not worker
@@ -111,6 +114,24 @@ def test_a_dead_worker_is_replaced_and_its_call_answered(gw: Gateway) -> None:
     before = workers.remote
     workers.prepare(items)
     assert workers.remote == before + 3
+
+
+def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    workers = gw.pipeline.workers
+    assert workers is not None
+    assert workers.wait_ready(60)
+    monkeypatch.setattr("gateway.prepare_workers.CALL_TIMEOUT_S", 0.5)
+    [worker] = workers._all
+    os.kill(worker.proc.pid, signal.SIGSTOP)
+    replaced, remote = workers.replaced, workers.remote
+    t0 = time.monotonic()
+    [p] = workers.prepare(_cases(gw)[:1])
+    assert time.monotonic() - t0 < 10
+    assert p.receivers == [CHENGDU]
+    assert workers.remote == remote  # answered by the caller
+    assert workers.replaced == replaced + 1
+    assert not worker.proc.is_alive()
+    assert workers.wait_ready(60)
 
 
 def test_http_path_and_router_use_the_workers(gw: Gateway) -> None:
