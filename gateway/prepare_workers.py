@@ -12,9 +12,13 @@ prepares in its own thread, exactly as without workers. A worker that dies is re
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
 import pickle
 import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -61,23 +65,34 @@ def _serve(conn: Connection, settings: Settings) -> None:
     """A worker's life: build the registry, then answer (now, wires) with the found tuples until the pipe closes."""
     registry = build_registry(settings)
     preparer = Preparer(registry, settings.max_body_bytes, settings.signature_window_s)
-    conn.send_bytes(_READY)
-    while True:
-        try:
-            now, wires = pickle.loads(conn.recv_bytes())  # noqa: S301 (our parent, over our own pipe)
-        except (EOFError, OSError):
-            return
-        found = [_found(preparer.prepare(_from_wire(w, registry), now)) for w in wires]
-        conn.send_bytes(pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    try:
+        conn.send_bytes(_READY)
+        while True:
+            now, wires = pickle.loads(conn.recv_bytes())  # noqa: S301 (our parent, over our own socket)
+            found = [_found(preparer.prepare(_from_wire(w, registry), now)) for w in wires]
+            conn.send_bytes(pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    except (EOFError, OSError):  # the parent closed its end, or is gone
+        return
 
 
 class _Worker:
+    """One worker: ``python -m gateway.prepare_workers FD`` on the settings as environment (like a router process),
+    talking over a socket pair. A fresh interpreter, not multiprocessing's spawn, which would import the parent's
+    main module again in the child (a script with no ``__main__`` guard would run twice)."""
+
     def __init__(self, settings: Settings, name: str) -> None:
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs broker-client threads
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, settings), name=name, daemon=True)
-        self.proc.start()
-        child.close()
+        from gateway.workers import settings_env
+
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway.prepare_workers", str(theirs.fileno())],
+                env={**os.environ, **settings_env(settings)},
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        self.conn = Connection(ours.detach())
+        self.name = name
         self.ready = False
         self.started = threading.Event()
         """Set once the worker answered that it is ready (:attr:`ready`), or failed to."""
@@ -92,7 +107,7 @@ class _Worker:
         self.conn.send_bytes(pickle.dumps((now, wires), pickle.HIGHEST_PROTOCOL))
         if not self.conn.poll(CALL_TIMEOUT_S):  # a stopped or stuck worker must not hold its caller
             raise TimeoutError(f"the worker did not answer within {CALL_TIMEOUT_S:.0f} s")
-        found: list[_Found] = pickle.loads(self.conn.recv_bytes())  # noqa: S301 (our child, our own pipe)
+        found: list[_Found] = pickle.loads(self.conn.recv_bytes())  # noqa: S301 (our child, our own socket)
         if len(found) != len(wires):
             raise RuntimeError(f"the worker answered {len(found)} results for {len(wires)} messages")
         return found
@@ -100,14 +115,14 @@ class _Worker:
     def kill(self) -> None:
         self.conn.close()
         self.proc.kill()
-        self.proc.join(5)
+        self.proc.wait(5)
 
     def close(self) -> None:
         self.conn.close()  # the worker reads EOF and returns
-        self.proc.join(5)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
 
 class PrepareWorkers:
@@ -177,7 +192,7 @@ class PrepareWorkers:
         return Prepared(inbound, now, digest, message_id, party, issues, fmt, mtype, correlation, causation, receivers)
 
     def _replace(self, worker: _Worker) -> None:
-        log.exception("prepare worker %s failed; its messages are prepared here, and it is replaced", worker.proc.name)
+        log.exception("prepare worker %s failed; its messages are prepared here, and it is replaced", worker.name)
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
@@ -185,7 +200,7 @@ class PrepareWorkers:
         worker.kill()  # dead, stuck or confused: nothing of it is worth waiting for
         if not closed:
             self.replaced += 1
-            self._start(worker.proc.name or "swsim-prepare")
+            self._start(worker.name)
 
     def close(self) -> None:
         with self._lock:
@@ -193,3 +208,8 @@ class PrepareWorkers:
             workers, self._all = self._all, []
         for worker in workers:
             worker.close()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops it (EOF)
+    _serve(Connection(int(sys.argv[1])), Settings())

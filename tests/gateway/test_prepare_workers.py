@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -101,7 +103,7 @@ def test_a_dead_worker_is_replaced_and_its_call_answered(gw: Gateway) -> None:
     assert workers is not None
     [worker] = workers._all
     worker.proc.kill()
-    worker.proc.join(10)
+    worker.proc.wait(10)
     items = _cases(gw)[:3]
     replaced = workers.replaced
     prepared = workers.prepare(items)
@@ -110,7 +112,7 @@ def test_a_dead_worker_is_replaced_and_its_call_answered(gw: Gateway) -> None:
     assert workers.wait_ready(60)
     [fresh] = workers._all
     assert fresh is not worker
-    assert fresh.proc.is_alive()
+    assert fresh.proc.poll() is None
     before = workers.remote
     workers.prepare(items)
     assert workers.remote == before + 3
@@ -130,7 +132,7 @@ def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch
     assert p.receivers == [CHENGDU]
     assert workers.remote == remote  # answered by the caller
     assert workers.replaced == replaced + 1
-    assert not worker.proc.is_alive()
+    assert worker.proc.poll() is not None  # killed
     assert workers.wait_ready(60)
 
 
@@ -163,3 +165,22 @@ def test_router_processes_start_no_workers_of_their_own(tmp_path: Path) -> None:
     env = RouterWorkers(Settings(data_dir=tmp_path, prepare_workers=2), 1).child_env()
     assert env["SWSIM_PREPARE_WORKERS"] == "0"
     assert env["SWSIM_DATA_DIR"] == str(tmp_path)
+
+
+def test_workers_start_whatever_the_parents_main_module(tmp_path: Path) -> None:
+    """A worker is a fresh interpreter: a parent run from ``-c`` (no main module file to import again) has ready
+    workers, and the parent's main code does not run again in them."""
+    code = (
+        "import sys, tempfile\n"
+        "from gateway.service import build_gateway\n"
+        "from swsim.settings import Settings\n"
+        "from swsim.transport.memory import MemoryTransport\n"
+        f"gw = build_gateway(Settings(data_dir={str(tmp_path)!r}, prepare_workers=1), MemoryTransport())\n"
+        "print('main ran', flush=True)\n"
+        "ok = gw.pipeline.workers.wait_ready(60)\n"
+        "gw.stop()\n"
+        "sys.exit(0 if ok else 1)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("main ran") == 1
