@@ -180,10 +180,10 @@ class Submitter(_Stage[_Request]):
         super().stop(timeout_s)
 
     def handle(self, jobs: list[_Request]) -> None:
-        t0 = time.perf_counter()
         todo = [job for job in jobs if job.prepared is None]
         if todo:
             _prepare_group(self.pipeline, todo)
+        t0 = time.perf_counter()
         recorded = self._record(jobs, [job.prepared or [] for job in jobs])
         n = sum(len(job.items) for job in jobs)
         per = (time.perf_counter() - t0) / max(1, n)
