@@ -6,7 +6,8 @@ and needs nothing but the party registry, so it can run in other processes: a ca
 an idle worker, which answers with what :meth:`Preparer.prepare` found, and the caller records them as before.
 
 No caller ever waits for a worker: while every worker is busy (or still starting, or after one died) the caller
-prepares in its own thread, exactly as without workers. A worker that dies is replaced.
+prepares in its own thread, exactly as without workers. A worker that dies, or does not answer within
+:data:`CALL_TIMEOUT_S`, is replaced.
 """
 
 from __future__ import annotations
