@@ -27,6 +27,7 @@ from typing import Any
 
 from gateway.prepare import Inbound, Prepared, Preparer
 from gateway.registry import Registry, build_registry
+from gateway.workers import settings_env
 from schemas.codec import Format
 from swsim.settings import Settings
 
@@ -82,8 +83,6 @@ class _Worker:
     main module again in the child (a script with no ``__main__`` guard would run twice)."""
 
     def __init__(self, settings: Settings, name: str) -> None:
-        from gateway.workers import settings_env
-
         ours, theirs = socket.socketpair()
         with theirs:
             self.proc = subprocess.Popen(
