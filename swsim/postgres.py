@@ -95,6 +95,12 @@ class PgConnection:
         with locked(self, "schema script"):
             self._conn.execute(translate_schema(script).encode())
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (as :attr:`sqlite3.Connection.in_transaction`), failed ones included."""
+        status = self._conn.info.transaction_status
+        return status in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
+
     def close(self) -> None:
         self._conn.close()
 

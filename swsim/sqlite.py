@@ -126,11 +126,21 @@ class SqliteDb:
             except BaseException:
                 self._depth -= 1
                 if outer:
-                    self._db.execute("ROLLBACK")
+                    self._rollback()
                 raise
             self._depth -= 1
             if outer:
-                self._db.execute("COMMIT")
+                try:
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    # a COMMIT that fails can leave the transaction open (SQLite: a deferred constraint), and then
+                    # every later BEGIN of this connection would fail ("cannot start a transaction within ...")
+                    self._rollback()
+                    raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # after some errors (a full disk) SQLite has already rolled back by itself
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._checkpoint is not None:

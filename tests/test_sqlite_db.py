@@ -3,9 +3,12 @@ the transactions of the hot path (which only do so past a large backstop)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from swsim.sqlite import BACKSTOP_PAGES, CHECKPOINTER, SqliteDb
 
@@ -60,3 +63,30 @@ def test_one_thread_checkpoints_every_database(tmp_path: Path) -> None:
     finally:
         for db in dbs:
             db.close()
+
+
+DEFERRED = """CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"""
+
+
+def test_a_failed_commit_rolls_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
+    """SQLite leaves a transaction open when its COMMIT fails on a deferred constraint: without a rollback, every
+    later transaction of the connection would fail to begin."""
+    db = SqliteDb(tmp_path / "fk.db", DEFERRED)
+    try:
+        db._db.execute("PRAGMA foreign_keys=ON")
+
+        def violating() -> None:
+            with db.transaction():
+                db._db.execute("INSERT INTO parent (id) VALUES (1)")
+                db._db.execute("INSERT INTO child (parent) VALUES (2)")  # checked at COMMIT only
+
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            violating()
+        assert not db._db.in_transaction
+        with db.transaction():
+            db._db.execute("INSERT INTO parent (id) VALUES (3)")
+        assert db._db.execute("SELECT id FROM parent").fetchall() == [(3,)]
+        assert db._db.execute("SELECT count(*) FROM child").fetchone()[0] == 0
+    finally:
+        db.close()

@@ -54,6 +54,24 @@ def test_insert_is_new_then_duplicate_or_conflict(ledger: Ledger) -> None:
     assert ledger.counts()["messages"] == 2
 
 
+def test_a_failed_transaction_leaves_nothing_and_the_ledger_usable(ledger: Ledger) -> None:
+    """A batch whose transaction fails (here a statement the store refuses, which leaves a PostgreSQL transaction
+    aborted) records none of its messages, and the next transaction works."""
+
+    def failing_batch() -> None:
+        with ledger.transaction():
+            ledger.insert_message(_msg("M1"))
+            ledger._db.execute("SELECT no_such_column FROM messages")  # type: ignore[attr-defined]
+
+    with pytest.raises(Exception, match="no_such_column"):
+        failing_batch()
+    assert not ledger._db.in_transaction  # type: ignore[attr-defined]
+    assert ledger.counts()["messages"] == 0
+    with ledger.transaction():
+        assert ledger.insert_message(_msg("M1"))[0] == "new"
+    assert ledger.counts()["messages"] == 1
+
+
 def test_visibility_trace_and_delivery(ledger: Ledger) -> None:
     _, a = ledger.insert_message(_msg("M1", receivers=("B", "C")))
     _, b = ledger.insert_message(_msg("M2", sender="B", receivers=("A",)))
