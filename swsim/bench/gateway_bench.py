@@ -4,6 +4,7 @@ the same run on the same broker (see README for the figures and how to read them
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import tempfile
 import threading
@@ -285,88 +286,84 @@ def run(
     consumer: str = "kafka-python",
     load_client: str = "confluent",
     prepare_workers: int = 0,
+    rounds: int | None = None,
 ) -> dict[str, Any]:
     """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
     and end-to-end figures with no router thread of its own), instead of one router thread. ``producer`` and
     ``consumer``: the gateway's producer and its routers' consumer clients. ``load_client``: the end-to-end load
     generator's and receipt reader's client (see :func:`_e2e`). ``prepare_workers``: the gateway's prepare worker
-    processes (:mod:`gateway.prepare_workers`)."""
+    processes (:mod:`gateway.prepare_workers`).
+
+    ``rounds`` (default 2, 1 with ``quick``): each throughput figure and its baseline are measured one after the
+    other that many times, so that each ratio compares runs made moments apart on a shared machine whose speed
+    drifts; the rates reported are the medians of the rounds, each ratio the median of the rounds' ratios. The
+    end-to-end latency is measured once, in the first round."""
     say = progress or (lambda _s: None)
+    rounds = rounds or (1 if quick else 2)
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
     seed = "swsim-bench-network"
     n = 1500 if quick else 6000
     http_s = 1.5 if quick else 6.0
     e2e_s = 3.0 if quick else 15.0
     sender, receiver = _parties(seed)
     key = private_key(seed, sender)
+    detail: list[dict[str, float]] = [{} for _ in range(rounds)]
+    e2e: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="swsim-bench-") as tmpdir, EmbeddedBroker() as broker:
         tmp = Path(tmpdir)
         bodies = make_bodies(n, sender, receiver, uuid.uuid4().hex[:6])
         records = [(b, signed_headers(key, sender, b)) for b in bodies]
-        say(f"pass-through baseline: {n} records")
-        passthrough = passthrough_rate(broker.bootstrap, records, 6)
-        say(f"router: {n} records")
-        router = router_rate(
-            broker.bootstrap, records, seed, tmp / "router", producer, router_processes, consumer, prepare_workers
-        )
-        prefix = "benchh" + uuid.uuid4().hex[:6]
-        gw_port, bare_port = free_port(), free_port()
-        env = {
-            "SWSIM_TOPIC_PREFIX": prefix,
-            "SWSIM_NETWORK_SEED": seed,
-            "SWSIM_DATA_DIR": str(tmp / "http"),
-            "SWSIM_KAFKA_PRODUCER": producer,
-            "SWSIM_KAFKA_CONSUMER": consumer,
-            "SWSIM_PREPARE_WORKERS": str(prepare_workers),
-        }
-        gateway_args = [
-            sys.executable,
-            "-m",
-            "swsim",
-            "gateway",
-            "--bootstrap",
-            broker.bootstrap,
-            "--http-port",
-            str(gw_port),
-        ]
-        if router_processes:
-            gateway_args += ["--routers", "0", "--router-processes", str(router_processes)]
+        for i, d in enumerate(detail):
+            say(f"{_round(i, rounds)}pass-through baseline: {n} records")
+            d["passthrough_msgs_per_s"] = passthrough_rate(broker.bootstrap, records, 6)
+            say(f"{_round(i, rounds)}router: {n} records")
+            d["router_msgs_per_s"] = router_rate(
+                broker.bootstrap, records, seed, tmp / f"router{i}", producer, router_processes, consumer,
+                prepare_workers,
+            )  # fmt: skip
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = HTTP_CONNECTIONS
-        with served(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
-            say("HTTP single-message submits")
-            single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
-            single, s_status = _load(gw_port, "/v1/messages", headers, single_bodies, http_s, conc)
-            say("HTTP batch submits (100 messages per request)")
-            batch_msgs = make_bodies(int(8000 * http_s), sender, receiver, "K" + uuid.uuid4().hex[:6])
-            batches = [b"[" + b",".join(batch_msgs[i : i + 100]) + b"]" for i in range(0, len(batch_msgs), 100)]
-            batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, conc)
-            say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
-            e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
+        bare_port = free_port()
         bare_args = [sys.executable, "-m", "swsim.bench.bare_app", str(bare_port)]
-        with served(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):
-            say("bare FastAPI endpoint baseline")
-            bare, _ = _load(
-                bare_port, "/bare", headers, make_bodies(int(6000 * http_s), sender, receiver, "Z"), http_s, conc
-            )
-    if set(s_status) != {202} or set(b_status) != {200}:
-        raise RuntimeError(f"unexpected HTTP statuses: single {s_status}, batch {b_status}")
+        with served(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):  # idle while the gateway is measured
+            for i, d in enumerate(detail):
+                prefix = "benchh" + uuid.uuid4().hex[:6]
+                gw_port = free_port()
+                env = {
+                    "SWSIM_TOPIC_PREFIX": prefix,
+                    "SWSIM_NETWORK_SEED": seed,
+                    "SWSIM_DATA_DIR": str(tmp / f"http{i}"),
+                    "SWSIM_KAFKA_PRODUCER": producer,
+                    "SWSIM_KAFKA_CONSUMER": consumer,
+                    "SWSIM_PREPARE_WORKERS": str(prepare_workers),
+                }
+                gateway_args = [sys.executable, "-m", "swsim", "gateway", "--bootstrap", broker.bootstrap,
+                                "--http-port", str(gw_port)]  # fmt: skip
+                if router_processes:
+                    gateway_args += ["--routers", "0", "--router-processes", str(router_processes)]
+                with served(gateway_args, env, f"http://127.0.0.1:{gw_port}/health"):
+                    say(f"{_round(i, rounds)}HTTP single-message submits")
+                    single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
+                    single, s_status = _load(gw_port, "/v1/messages", headers, single_bodies, http_s, conc)
+                    say(f"{_round(i, rounds)}HTTP batch submits (100 messages per request)")
+                    batch_msgs = make_bodies(int(8000 * http_s), sender, receiver, "K" + uuid.uuid4().hex[:6])
+                    batches = [b"[" + b",".join(batch_msgs[j : j + 100]) + b"]" for j in range(0, len(batch_msgs), 100)]
+                    batch_req, b_status = _load(gw_port, "/v1/messages/batch", headers, batches, http_s, conc)
+                    if set(s_status) != {202} or set(b_status) != {200}:
+                        raise RuntimeError(f"unexpected HTTP statuses: single {s_status}, batch {b_status}")
+                    d["http_single_per_s"], d["http_batch_msgs_per_s"] = single, batch_req * 100
+                    if i == 0:
+                        say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s")
+                        e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
+                say(f"{_round(i, rounds)}bare FastAPI endpoint baseline")
+                bare_bodies = make_bodies(int(6000 * http_s), sender, receiver, "Z" + uuid.uuid4().hex[:6])
+                d["http_bare_per_s"], _ = _load(bare_port, "/bare", headers, bare_bodies, http_s, conc)
     return {
         "messages": n,
         "message_bytes": len(bodies[0]),
-        "router_msgs_per_s": round(router, 1),
-        "passthrough_msgs_per_s": round(passthrough, 1),
-        "router_vs_passthrough": round(router / passthrough, 3),
-        "http_single_per_s": round(single, 1),
-        "http_bare_per_s": round(bare, 1),
-        "http_vs_bare": round(single / bare, 3),
-        "http_batch_msgs_per_s": round(batch_req * 100, 1),
-        "http_batch_vs_single": round(batch_req * 100 / single, 2),
-        "e2e_rate": e2e["rate"],
-        "e2e_sent": e2e["sent"],
-        "e2e_receipted": e2e["receipted"],
-        "e2e_p50_ms": e2e["p50_ms"],
-        "e2e_p99_ms": e2e["p99_ms"],
-        "e2e_max_ms": e2e["max_ms"],
+        **summarize(detail),
+        **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms")},
         "quick": quick,
         "gateway_producer": producer,
         "gateway_consumer": consumer,
@@ -381,6 +378,35 @@ def run(
             "e2e_p99_ms_max": 50,
         },
     }
+
+
+def summarize(detail: list[dict[str, float]]) -> dict[str, Any]:
+    """The reported figures of the rounds' measurements: the median of each rate and of each ratio, the ratios
+    taken within each round (a rate and its baseline measured moments apart)."""
+    for d in detail:
+        d["router_vs_passthrough"] = d["router_msgs_per_s"] / d["passthrough_msgs_per_s"]
+        d["http_vs_bare"] = d["http_single_per_s"] / d["http_bare_per_s"]
+        d["http_batch_vs_single"] = d["http_batch_msgs_per_s"] / d["http_single_per_s"]
+
+    def med(k: str, digits: int) -> float:
+        return round(statistics.median(d[k] for d in detail), digits)
+
+    return {
+        "router_msgs_per_s": med("router_msgs_per_s", 1),
+        "passthrough_msgs_per_s": med("passthrough_msgs_per_s", 1),
+        "router_vs_passthrough": med("router_vs_passthrough", 3),
+        "http_single_per_s": med("http_single_per_s", 1),
+        "http_bare_per_s": med("http_bare_per_s", 1),
+        "http_vs_bare": med("http_vs_bare", 3),
+        "http_batch_msgs_per_s": med("http_batch_msgs_per_s", 1),
+        "http_batch_vs_single": med("http_batch_vs_single", 2),
+        "rounds": len(detail),
+        "rounds_detail": [{k: round(v, 3) for k, v in d.items()} for d in detail],
+    }
+
+
+def _round(i: int, rounds: int) -> str:
+    return f"round {i + 1}/{rounds}: " if rounds > 1 else ""
 
 
 def _load(

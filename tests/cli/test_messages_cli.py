@@ -136,6 +136,9 @@ def test_bench_gateway_json_keys(clients: list[str]) -> None:
     assert doc["router_vs_passthrough"] == pytest.approx(
         doc["router_msgs_per_s"] / doc["passthrough_msgs_per_s"], abs=0.002
     )
+    assert doc["rounds"] == 1  # --quick: one round unless --rounds says otherwise
+    [only] = doc["rounds_detail"]
+    assert only["http_vs_bare"] == pytest.approx(doc["http_vs_bare"], abs=0.002)
 
 
 def test_bench_gateway_refuses_an_unknown_client() -> None:
