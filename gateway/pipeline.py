@@ -60,7 +60,7 @@ class Outcome:
     receipt_id: str | None
     receipt: bytes | None
     out: list[Outgoing]
-    seq: int | None = None
+    seq: int | None = None  # the ledger seq of the message this outcome routes (None: it routes none)
     deadletter_id: int | None = None
     event: dict[str, object] | None = None
 
@@ -147,7 +147,6 @@ class Pipeline:
         self.preparer = Preparer(registry, max_bytes, window_s)
         self.workers: PrepareWorkers | None = None
         """Worker processes for :meth:`prepare_many` (:mod:`gateway.prepare_workers`), if any."""
-        self._in_flight: set[int] = set()  # seqs routed but not yet confirmed delivered (see delivered())
 
     def process(self, inbound: Inbound, now: float | None = None) -> Outcome:
         """prepare() then commit(): one message all the way."""
@@ -233,10 +232,11 @@ class Pipeline:
         assert p.mtype is not None
         key = (p.correlation or p.message_id).encode()
         base = _route_headers(p.sender.id, p.message_id, p.mtype.value, p.fmt, p.correlation)
-        # a duplicate that was already delivered is not routed again: only its receipt is re-sent
-        redeliver = result == "new" or (stored.status != "delivered" and stored.seq not in self._in_flight)
-        if redeliver and stored.seq is not None:
-            self._in_flight.add(stored.seq)
+        # a duplicate that was already delivered is not routed again: only its receipt is re-sent. One not yet
+        # delivered is routed again, even while a copy may be on its way in another delivery (receivers
+        # de-duplicate): its receipt then follows a copy of its own batch (see outputs()), and only an acknowledged
+        # copy marks the message delivered
+        redeliver = result == "new" or stored.status != "delivered"
         out = [Outgoing(self.topics.inbox(r), p.inbound.body, key, base) for r in stored.receivers] if redeliver else []
         out.append(self._receipt_out(p.sender.id, receipt, key, rid, p.fmt, p.message_id, "delivered"))
         status = "delivered" if result == "new" else "duplicate"
@@ -251,7 +251,7 @@ class Pipeline:
             rid,
             receipt,
             out,
-            stored.seq,
+            stored.seq if redeliver else None,
             None,
             event,
         )
@@ -335,8 +335,21 @@ class Pipeline:
         """What to produce for a batch, in two steps: first the messages themselves (routed to their receivers,
         dead letters), then, once the broker holds those, the receipts and the events record. A sender is never told
         "delivered" about a message the broker did not take: measured with the broker killed mid-batch, receipts
-        produced together with their messages reached senders while the messages were lost with the broker."""
-        first = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out if not x.receipt]
+        produced together with their messages reached senders while the messages were lost with the broker.
+
+        A message routed by several outcomes of the batch (its duplicates, before it was delivered) goes to each
+        receiver once: the batch's receipts all follow the same copies."""
+        first: list[OutRecord] = []
+        routed: set[tuple[int, str]] = set()
+        for o in outcomes:
+            for x in o.out:
+                if x.receipt:
+                    continue
+                if o.seq is not None:
+                    if (o.seq, x.topic) in routed:
+                        continue
+                    routed.add((o.seq, x.topic))
+                first.append((x.topic, x.value, x.key, x.headers))
         then = [(x.topic, x.value, x.key, x.headers) for o in outcomes for x in o.out if x.receipt]
         if outcomes:
             ev = self.events_record(outcomes)
@@ -344,25 +357,17 @@ class Pipeline:
         return first, then
 
     def produce(self, transport: Transport, outcomes: list[Outcome], timeout_s: float = 30.0) -> None:
-        """Produce the outputs of ``outcomes`` in their two steps (see :meth:`outputs`), then mark them delivered;
-        on failure, mark them abandoned (they are routed again when their input comes again) and raise."""
+        """Produce the outputs of ``outcomes`` in their two steps (see :meth:`outputs`), then mark them delivered.
+        On failure raise: they stay undelivered in the ledger and are routed again when their input comes again."""
         first, then = self.outputs(outcomes)
-        try:
-            if first:
-                transport.deliver(first, timeout_s)
-            if then:
-                transport.deliver(then, timeout_s)
-        except BaseException:
-            self.abandoned(outcomes)
-            raise
+        if first:
+            transport.deliver(first, timeout_s)
+        if then:
+            transport.deliver(then, timeout_s)
         self.delivered(outcomes)
 
     def delivered(self, outcomes: list[Outcome], now: float | None = None) -> None:
-        """Call after the outputs of ``outcomes`` were flushed to the broker."""
+        """Call after the outputs of ``outcomes`` were flushed to the broker: the messages they routed are
+        delivered."""
         seqs = [o.seq for o in outcomes if o.seq is not None]
         self.ledger.mark_delivered(seqs, time.time() if now is None else now)
-        self._in_flight.difference_update(seqs)
-
-    def abandoned(self, outcomes: list[Outcome]) -> None:
-        """Call when the outputs of ``outcomes`` could not be flushed: they will be routed again on redelivery."""
-        self._in_flight.difference_update(o.seq for o in outcomes if o.seq is not None)

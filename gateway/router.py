@@ -32,8 +32,9 @@ characters), and what a record carries goes on into dead letters, receipts and e
 
 
 def inbound_from_record(r: Record) -> Inbound:
-    """The pipeline's view of an ingress record: its headers as text (each cut to :data:`HEADER_BYTES`)."""
-    h = {k[:HEADER_BYTES]: v[:HEADER_BYTES].decode("utf-8", errors="replace") for k, v in r.headers}
+    """The pipeline's view of an ingress record: its headers as text (each cut to :data:`HEADER_BYTES`; a null value,
+    which Kafka allows, as empty)."""
+    h = {k[:HEADER_BYTES]: (v or b"")[:HEADER_BYTES].decode("utf-8", errors="replace") for k, v in r.headers}
     sig = None
     if all(k in h for k in ("sw-sender", "sw-created", "sw-nonce", "sw-signature")):
         try:

@@ -5,6 +5,7 @@ every request of its group; a request abandoned before its turn is not processed
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -156,3 +157,93 @@ def test_request_cancelled_before_its_turn_is_not_processed(gw: Gateway) -> None
     finally:
         s.stop()
     assert gw.ledger.counts()["messages"] == 2
+
+
+def _copies(gw: Gateway, receiver: str, message_id: str) -> int:
+    """How many copies of a message the receiver's inbox holds."""
+    assert isinstance(gw.transport, CountingTransport)
+    inbox = gw.transport.topics.get(gw.topics.inbox(receiver), [])
+    return sum(1 for r in inbox if dict(r.headers).get("sw-message-id") == message_id.encode())
+
+
+def test_a_retry_grouped_with_a_request_that_fails_to_record_is_routed(gw: Gateway) -> None:
+    """A message recorded but never delivered (its sender got 503), retried in a group whose ledger transaction
+    fails and is recorded again on its own: the retry routes the message, so "delivered" is true."""
+    s = Stages(gw)
+    first = items(gw, 1)[0]
+    s.transport.fail = RuntimeError("broker gone")
+    with pytest.raises(NotDelivered):
+        s.submitter.submit([first]).result(10)
+    s.transport.fail = None
+    bad = items(gw, 1)[0]
+    real = gw.pipeline.commit
+
+    def commit(p: Prepared) -> Outcome:
+        if p.inbound is bad:
+            raise RuntimeError("disk trouble for this one")
+        return real(p)
+
+    gw.pipeline.commit = commit  # type: ignore[method-assign]
+    try:
+        s.hold()
+        retry = s.submitter.submit([Inbound(body=first.body, channel="http", authenticated=first.authenticated)])
+        failing = s.submitter.submit([bad])
+        s.opened.set()
+        [o] = retry.result(10)
+        with pytest.raises(RuntimeError, match="disk trouble"):
+            failing.result(10)
+    finally:
+        s.stop()
+    assert o.status == "duplicate"
+    assert _copies(gw, CHENGDU, o.message_id) == 1
+    [stored] = gw.ledger.find_visible(o.message_id, None)
+    assert stored.status == "delivered"
+
+
+class StallingTransport(CountingTransport):
+    """Its first delivery waits until released, then fails; the others go through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+
+    def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.stalled.set()
+            self.release.wait(10)
+            raise RuntimeError("the broker never acknowledged")
+        super().deliver(records, timeout_s)
+
+
+def test_a_retry_while_the_first_copy_is_in_flight_is_routed_itself(tmp_path: Path) -> None:
+    """The sender retries while the first attempt's delivery hangs, and that delivery then fails: the retry, recorded
+    as a duplicate of a message not yet delivered, routes its own copy, and its receipt follows that copy. (It used
+    to send a receipt only, trusting the copy in flight: the message was marked delivered and never reached its
+    receiver.)"""
+    transport = StallingTransport()
+    gw = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), transport)
+    deliverer = Deliverer(transport, gw.pipeline)
+    submitter = Submitter(gw.pipeline, deliverer, gw.metrics)
+    try:
+        first = items(gw, 1)[0]
+        hanging = submitter.submit([first])
+        assert transport.stalled.wait(10)
+        retry = submitter.submit([Inbound(body=first.body, channel="http", authenticated=first.authenticated)])
+        deadline = time.monotonic() + 10
+        while gw.ledger.counts()["messages"] < 1 or not deliverer._queue.qsize():  # the retry waits its turn
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        transport.release.set()
+        with pytest.raises(NotDelivered):
+            hanging.result(10)
+        [o] = retry.result(10)
+    finally:
+        transport.release.set()
+        submitter.stop()
+        deliverer.stop()
+    assert o.status == "duplicate"
+    assert _copies(gw, CHENGDU, o.message_id) == 1
+    assert gw.ledger.find_visible(o.message_id, None)[0].status == "delivered"

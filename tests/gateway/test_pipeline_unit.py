@@ -86,6 +86,32 @@ def test_replayed_record_is_a_duplicate_not_a_second_effect(gw: Gateway) -> None
     assert len(gw.transport.topics.get(gw.topics.inbox(CHENGDU), [])) == 1  # type: ignore[attr-defined]
 
 
+def test_a_message_and_its_duplicates_in_one_batch_are_routed_once(gw: Gateway) -> None:
+    """The same record three times in one batch: the copies are duplicates of a message not yet delivered, so each
+    routes it, and the batch sends it to the receiver once, ahead of the three receipts."""
+    rec = _record(body(message(MessageType.MT2301, TRADER, CHENGDU)), int(time.time() * 1000))
+    outcomes = _router(gw).handle_batch([rec, rec, rec])
+    assert [o.status for o in outcomes] == ["delivered", "duplicate", "duplicate"]
+    assert len(_topic(gw, gw.topics.inbox(CHENGDU))) == 1
+    receipts = [r for r in _topic(gw, gw.topics.inbox(TRADER)) if dict(r.headers).get("sw-message-type") == b"MT9999"]
+    assert len(receipts) == 3
+    assert gw.ledger.find_visible(outcomes[0].message_id, None)[0].status == "delivered"
+
+
+def test_a_null_header_value_does_not_stall_the_batch(gw: Gateway) -> None:
+    """Kafka allows a header without a value (kafka-python hands it over as None). It used to raise before the
+    pipeline's own guard, so the router failed the batch and read it again for ever, never getting past it."""
+    now_ms = int(time.time() * 1000)
+    odd = _record(body(message(MessageType.MT2301, TRADER, CHENGDU)), now_ms)
+    odd.headers.append(("x-empty", None))  # type: ignore[arg-type]
+    unsigned = _record(body(message(MessageType.MT2301, TRADER, CHENGDU)), now_ms)
+    unsigned.headers[:] = [(k, None if k == "sw-signature" else v) for k, v in unsigned.headers]  # type: ignore[misc]
+    good = _record(body(message(MessageType.MT2301, TRADER, CHENGDU)), now_ms)
+    outcomes = _router(gw).handle_batch([odd, unsigned, good])
+    assert [o.status for o in outcomes] == ["delivered", "rejected", "delivered"]
+    assert outcomes[1].codes == ["SIGNATURE_INVALID"]
+
+
 def _router(gw: Gateway) -> Router:
     return Router(gw.transport, gw.pipeline, gw.topics, "g", gw.metrics)
 
