@@ -18,11 +18,11 @@ import pickle
 import queue
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
-from multiprocessing.connection import Connection
 from typing import Any
 
 from gateway.prepare import Inbound, Prepared, Preparer
@@ -63,16 +63,46 @@ def _found(p: Prepared) -> _Found:
     return (p.digest, p.message_id, sender, p.issues, p.fmt, p.mtype, p.correlation, p.causation, p.receivers)
 
 
-def _serve(conn: Connection, settings: Settings) -> None:
-    """A worker's life: build the registry, then answer (now, wires) with the found tuples until the pipe closes."""
+_LENGTH = struct.Struct("!Q")
+"""Each frame on the socket pair: its length, then its bytes."""
+
+
+def _send(sock: socket.socket, data: bytes) -> None:
+    """One frame; with a socket timeout, a peer that stops reading makes this raise (TimeoutError) instead of
+    blocking for ever once the socket's buffer is full."""
+    sock.sendall(_LENGTH.pack(len(data)))
+    sock.sendall(data)
+
+
+def _recv(sock: socket.socket) -> bytes:
+    """One frame (EOFError when the peer closed its end)."""
+    (n,) = _LENGTH.unpack(_exactly(sock, _LENGTH.size))
+    return _exactly(sock, n)
+
+
+def _exactly(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], n - got)
+        if k == 0:
+            raise EOFError("the peer closed the socket")
+        got += k
+    return bytes(buf)
+
+
+def _serve(sock: socket.socket, settings: Settings) -> None:
+    """A worker's life: build the registry, then answer (now, wires) with the found tuples until the socket
+    closes."""
     registry = build_registry(settings)
     preparer = Preparer(registry, settings.max_body_bytes, settings.signature_window_s)
     try:
-        conn.send_bytes(_READY)
+        _send(sock, _READY)
         while True:
-            now, wires = pickle.loads(conn.recv_bytes())  # noqa: S301 (our parent, over our own socket)
+            now, wires = pickle.loads(_recv(sock))  # noqa: S301 (our parent, over our own socket)
             found = [_found(preparer.prepare(_from_wire(w, registry), now)) for w in wires]
-            conn.send_bytes(pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+            _send(sock, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
     except (EOFError, OSError):  # the parent closed its end, or is gone
         return
 
@@ -91,34 +121,36 @@ class _Worker:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
-        self.conn = Connection(ours.detach())
+        self.sock = ours
         self.name = name
         self.ready = False
         self.started = threading.Event()
         """Set once the worker answered that it is ready (:attr:`ready`), or failed to."""
 
     def wait_ready(self, timeout_s: float) -> bool:
+        self.sock.settimeout(timeout_s)
         try:
-            return self.conn.poll(timeout_s) and self.conn.recv_bytes() == _READY
-        except (EOFError, OSError):
+            return _recv(self.sock) == _READY
+        except (EOFError, OSError):  # TimeoutError included
             return False
 
     def call(self, now: float, wires: list[_Wire]) -> list[_Found]:
-        self.conn.send_bytes(pickle.dumps((now, wires), pickle.HIGHEST_PROTOCOL))
-        if not self.conn.poll(CALL_TIMEOUT_S):  # a stopped or stuck worker must not hold its caller
-            raise TimeoutError(f"the worker did not answer within {CALL_TIMEOUT_S:.0f} s")
-        found: list[_Found] = pickle.loads(self.conn.recv_bytes())  # noqa: S301 (our child, our own socket)
+        # a stopped or stuck worker must not hold its caller: neither while it takes the call (a call larger than
+        # the socket's buffer waits for the worker to read) nor for its answer (TimeoutError past the timeout)
+        self.sock.settimeout(CALL_TIMEOUT_S)
+        _send(self.sock, pickle.dumps((now, wires), pickle.HIGHEST_PROTOCOL))
+        found: list[_Found] = pickle.loads(_recv(self.sock))  # noqa: S301 (our child, our own socket)
         if len(found) != len(wires):
             raise RuntimeError(f"the worker answered {len(found)} results for {len(wires)} messages")
         return found
 
     def kill(self) -> None:
-        self.conn.close()
+        self.sock.close()
         self.proc.kill()
         self.proc.wait(5)
 
     def close(self) -> None:
-        self.conn.close()  # the worker reads EOF and returns
+        self.sock.close()  # the worker reads EOF and returns
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -212,4 +244,4 @@ class PrepareWorkers:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops it (EOF)
-    _serve(Connection(int(sys.argv[1])), Settings())
+    _serve(socket.socket(fileno=int(sys.argv[1])), Settings())

@@ -118,7 +118,10 @@ def test_a_dead_worker_is_replaced_and_its_call_answered(gw: Gateway) -> None:
     assert workers.remote == before + 3
 
 
-def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["small-call", "call-larger-than-the-socket-buffer"])
+def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch, big: bool) -> None:
+    """A stopped worker holds its caller no longer than the timeout, also when the call is too large for the
+    socket's buffer (the caller's write used to wait for ever for the worker to read)."""
     workers = gw.pipeline.workers
     assert workers is not None
     assert workers.wait_ready(60)
@@ -126,10 +129,12 @@ def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch
     [worker] = workers._all
     os.kill(worker.proc.pid, signal.SIGSTOP)
     replaced, remote = workers.replaced, workers.remote
+    items = _cases(gw)[:1] + ([Inbound(body=b"x" * (1 << 20), channel="kafka")] * 2 if big else [])
     t0 = time.monotonic()
-    [p] = workers.prepare(_cases(gw)[:1])
+    [p, *rest] = workers.prepare(items)
     assert time.monotonic() - t0 < 10
     assert p.receivers == [CHENGDU]
+    assert len(rest) == (2 if big else 0) and all(r.issues for r in rest)  # refused: not signed, not a message
     assert workers.remote == remote  # answered by the caller
     assert workers.replaced == replaced + 1
     assert worker.proc.poll() is not None  # killed
