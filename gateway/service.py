@@ -43,6 +43,7 @@ class Gateway:
     """Extra status for the dashboard from what runs in the same process (e.g. "tax": the bureaus' dual channel)."""
     watch: GenerationWatch | None = None
     redelivered: int = 0
+    _lost_since: dict[str, float] = field(default_factory=dict)  # per generation: the start of its re-routing window
     """Messages routed again after the broker lost its state (see :meth:`start_watch`)."""
 
     def start_watch(self) -> GenerationWatch:
@@ -54,14 +55,18 @@ class Gateway:
         self.watch.listeners.append(self._broker_lost_state)
         return self.watch.start()
 
-    def _broker_lost_state(self, _generation: str) -> None:
-        for transport in {id(t): t for t in [self.transport, *(r.transport for r in self.routers)]}.values():
-            reset = getattr(transport, "reset_producer", None)  # Kafka transports: a new idempotent session
-            if reset is not None:
-                reset()
-        for router in self.routers:
-            router.request_rewind()
-        since = time.time() - self.settings.redeliver_window_s
+    def _broker_lost_state(self, generation: str) -> None:
+        """The watch calls this again while it raises (the broker not yet taking writes): the re-routing then runs
+        again over the same window, measured from the first call for this generation."""
+        since = self._lost_since.get(generation)
+        if since is None:
+            for transport in {id(t): t for t in [self.transport, *(r.transport for r in self.routers)]}.values():
+                reset = getattr(transport, "reset_producer", None)  # Kafka transports: a new idempotent session
+                if reset is not None:
+                    reset()
+            for router in self.routers:
+                router.request_rewind()
+            since = self._lost_since[generation] = time.time() - self.settings.redeliver_window_s
         self.redelivered += redeliver_since(self.ledger, self.pipeline, self.transport, since)
 
     @property

@@ -9,7 +9,8 @@ topic of its own; every process checks, every second, that the first record is s
   again and writes a new generation.
 - Different from the one known: every listener is told (``on_change``). The gateway re-routes what it delivered
   recently, from its ledger; a node rewinds its inbox to the beginning and re-sends what is pending in its outbox.
-  De-duplication by message id makes every repeat harmless.
+  De-duplication by message id makes every repeat harmless. A listener that fails (the broker not yet taking
+  writes) is told again at each check until it succeeds, or until the generation changes again.
 
 On a replicated Kafka cluster the generation never changes, and this costs one small fetch a second.
 """
@@ -49,6 +50,8 @@ class GenerationWatch(Background):
         self.known: str | None = None
         self.changes = 0
         self.listeners: list[Callable[[str], None]] = []
+        self._failed: list[Callable[[str], None]] = []
+        """Listeners whose call for the current generation failed: called again at each check."""
         self._consumer: KafkaConsumer | None = None
 
     # ------------------------------------------------------------------ reading and writing the generation
@@ -97,13 +100,21 @@ class GenerationWatch(Background):
             log.warning("the broker's generation changed (%s -> %s): it lost its state", self.known, current)
             self.known = current
             self.changes += 1
-            for listener in self.listeners:
-                try:
-                    listener(current)
-                except Exception:
-                    log.exception("a generation listener failed")
+            self._failed = list(self.listeners)  # every listener, for the new generation
         self.known = current
+        self._tell(current)
         return current
+
+    def _tell(self, generation: str) -> None:
+        """Call the listeners not yet told of ``generation`` successfully; keep those that fail for the next check."""
+        failed = []
+        for listener in self._failed:
+            try:
+                listener(generation)
+            except Exception:
+                log.exception("a generation listener failed: it is called again at the next check")
+                failed.append(listener)
+        self._failed = failed
 
     def run(self) -> None:
         while not self._stop.is_set():
