@@ -178,7 +178,12 @@ class PrepareWorkers:
         """Start a worker; it joins the idle ones once ready (a thread waits for it, so no caller does)."""
         worker = _Worker(self.settings, name)
         with self._lock:
-            self._all.append(worker)
+            closed = self._closed
+            if not closed:
+                self._all.append(worker)
+        if closed:  # closed meanwhile (a replacement racing close()): nothing may outlive close()
+            worker.close()
+            return
 
         def join_when_ready() -> None:
             worker.ready = worker.wait_ready(120.0)

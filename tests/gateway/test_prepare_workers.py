@@ -134,7 +134,8 @@ def test_a_stuck_worker_is_replaced(gw: Gateway, monkeypatch: pytest.MonkeyPatch
     [p, *rest] = workers.prepare(items)
     assert time.monotonic() - t0 < 10
     assert p.receivers == [CHENGDU]
-    assert len(rest) == (2 if big else 0) and all(r.issues for r in rest)  # refused: not signed, not a message
+    assert len(rest) == (2 if big else 0)
+    assert all(r.issues for r in rest)  # refused: not signed, not a message
     assert workers.remote == remote  # answered by the caller
     assert workers.replaced == replaced + 1
     assert worker.proc.poll() is not None  # killed
@@ -189,3 +190,25 @@ def test_workers_start_whatever_the_parents_main_module(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("main ran") == 1
+
+
+def test_no_worker_starts_after_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replacement started while the workers are being closed (a call failed just then) does not outlive them."""
+    import gateway.prepare_workers as pw
+
+    gw = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED, prepare_workers=1), MemoryTransport())
+    workers = gw.pipeline.workers
+    assert workers is not None
+    gw.stop()
+    started: list[pw._Worker] = []
+
+    class Spy(pw._Worker):
+        def __init__(self, settings: Settings, name: str) -> None:
+            super().__init__(settings, name)
+            started.append(self)
+
+    monkeypatch.setattr(pw, "_Worker", Spy)
+    workers._start("late")
+    [late] = started
+    assert late.proc.wait(10) is not None  # told to stop at once
+    assert workers._all == []
