@@ -76,7 +76,12 @@ class Ledger(Protocol):
         """Messages with this id that ``party`` sent or received (``None``: the operator sees all)."""
         ...
 
-    def trace(self, correlation_id: str, party: str | None) -> list[MessageRecord]: ...
+    def trace(
+        self, correlation_id: str, party: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[MessageRecord]:
+        """Messages about ``correlation_id`` that ``party`` sent or received (``None``: all), in order of arrival:
+        ``limit`` of them (``None``: all) after the first ``offset``."""
+        ...
 
     def add_receipt(self, rec: ReceiptRecord) -> None: ...
 

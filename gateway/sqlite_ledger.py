@@ -47,6 +47,10 @@ _MSG_COLS = (
 )
 
 
+_ALL = 2**62
+"""A LIMIT that is no limit (SQLite needs a LIMIT before an OFFSET; PostgreSQL takes no negative one)."""
+
+
 def _msg(row: Any) -> MessageRecord:
     return MessageRecord(
         seq=row[0],
@@ -148,18 +152,22 @@ class SqliteLedger(SqliteDb):
                 ).fetchall()
         return [_msg(r) for r in rows]
 
-    def trace(self, correlation_id: str, party: str | None) -> list[MessageRecord]:
+    def trace(
+        self, correlation_id: str, party: str | None, limit: int | None = None, offset: int = 0
+    ) -> list[MessageRecord]:
+        page = (_ALL if limit is None else limit, offset)
         with self._lock:
             if party is None:
                 rows = self._db.execute(
-                    f"SELECT {_MSG_COLS} FROM messages WHERE correlation_id = ? ORDER BY seq",  # noqa: S608
-                    (correlation_id,),
+                    f"SELECT {_MSG_COLS} FROM messages WHERE correlation_id = ? ORDER BY seq "  # noqa: S608
+                    "LIMIT ? OFFSET ?",
+                    (correlation_id, *page),
                 ).fetchall()
             else:
                 rows = self._db.execute(
                     f"SELECT {_MSG_COLS} FROM messages WHERE correlation_id = ? AND (sender = ? OR seq IN "  # noqa: S608
-                    "(SELECT seq FROM deliveries WHERE receiver = ?)) ORDER BY seq",
-                    (correlation_id, party, party),
+                    "(SELECT seq FROM deliveries WHERE receiver = ?)) ORDER BY seq LIMIT ? OFFSET ?",
+                    (correlation_id, party, party, *page),
                 ).fetchall()
         return [_msg(r) for r in rows]
 

@@ -19,6 +19,8 @@ FEED = 40
 """Messages in the initial feed."""
 WINDOW_S = 120
 """Seconds of history in the throughput and latency charts."""
+SEARCH_LIMIT = 500
+"""Messages of a consignment a search shows (the first, in order of arrival)."""
 
 
 def type_name(code: str) -> str:
@@ -95,18 +97,24 @@ def overview(gw: Gateway) -> dict[str, Any]:
     return {"parties": parties, "recent": [message_view(r) for r in recent(gw)], **tick(gw)}
 
 
+def _timeline(query: str, kind: str, records: list[MessageRecord]) -> dict[str, Any]:
+    """A consignment's timeline from ``gw.ledger.trace(..., SEARCH_LIMIT + 1)``: its first :data:`SEARCH_LIMIT`
+    messages, in order of arrival (``more``: there are others after them)."""
+    return {"query": query, "kind": kind, "messages": [message_view(r) for r in records[:SEARCH_LIMIT]],
+            "more": len(records) > SEARCH_LIMIT}  # fmt: skip
+
+
 def search(gw: Gateway, q: str) -> dict[str, Any]:
-    """A consignment / waybill (correlation id) gives its whole timeline; a message id gives that message."""
+    """A consignment / waybill (correlation id) gives its timeline (bounded); a message id gives that message."""
     q = q.strip()
-    by_consignment = gw.ledger.trace(q, None) if q else []
+    by_consignment = gw.ledger.trace(q, None, SEARCH_LIMIT + 1) if q else []
     if by_consignment:
-        return {"query": q, "kind": "consignment", "messages": [message_view(r) for r in by_consignment]}
+        return _timeline(q, "consignment", by_consignment)
     found = gw.ledger.find_visible(q, None) if q else []
     if found and found[0].correlation_id:
         corr = found[0].correlation_id
-        return {"query": corr, "kind": "consignment of message " + q,
-                "messages": [message_view(r) for r in gw.ledger.trace(corr, None)]}  # fmt: skip
-    return {"query": q, "kind": "message", "messages": [message_view(r) for r in found]}
+        return _timeline(corr, "consignment of message " + q, gw.ledger.trace(corr, None, SEARCH_LIMIT + 1))
+    return {"query": q, "kind": "message", "messages": [message_view(r) for r in found], "more": False}
 
 
 def detail(gw: Gateway, seq: int) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway.dashboard import routes as dashboard
-from gateway.http import routes_deadletters, routes_messages, routes_ops
+from gateway.http import routes_deadletters, routes_messages, routes_ops, routes_reads
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import BodyGuard
 from gateway.service import Gateway
@@ -24,6 +24,7 @@ def create_app(gw: Gateway) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyGuard, limit=gw.settings.max_body_bytes)
     app.include_router(routes_messages.router)
+    app.include_router(routes_reads.router)
     app.include_router(routes_deadletters.router)
     app.include_router(routes_ops.router)
     app.include_router(dashboard.router)

@@ -72,7 +72,7 @@ async def principal(request: Request) -> Principal:
                        "nonce and the SHA-256 of the exact body (see README)")  # fmt: skip
     window = gw.settings.signature_window_s
     now = time.time()
-    if abs(now - created) > window:
+    if abs(int(now) - created) > window:  # in ints: ``created`` may be of any size (a float would overflow)
         raise ApiError(401, "SIGNATURE_EXPIRED", f"X-SW-Created is more than {window} s from the gateway's clock")
     if not gw.ledger.remember_nonce(sender, nonce, now, 2 * window):
         raise ApiError(401, "NONCE_REPLAYED", "this nonce was used before: a replayed request is refused")

@@ -73,6 +73,7 @@ class MessageStatus(BaseModel):
 class Trace(BaseModel):
     correlation_id: str
     messages: list[MessageStatus]
+    next_offset: int | None = None  # the offset of the next page; None: this page is the last
 
 
 class DeadLetterOut(BaseModel):

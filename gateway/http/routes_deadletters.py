@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from gateway.http.models import DeadLetterList, DeadLetterOut, IssueOut, Redrive
 from gateway.http.routes_messages import _submit_result, process
 from gateway.ledger import DeadLetter
 from gateway.prepare import Inbound
+from gateway.receipts import receipt_id
+from gateway.service import Gateway
 
 router = APIRouter(prefix="/v1/deadletters", tags=["dead letters"])
 
@@ -39,6 +42,24 @@ async def list_deadletters(
     return DeadLetterList(items=[_out(d) for d in gw.ledger.list_deadletters(who.visibility, limit, offset)])
 
 
+_UNAUTHENTICATED = frozenset({"SIGNATURE_MISSING", "SIGNATURE_INVALID", "SIGNATURE_EXPIRED", "UNKNOWN_SENDER",
+                              "NONCE_REPLAYED", "AUTH_REQUIRED", "AUTH_INVALID"})  # fmt: skip
+"""Codes that refuse a message whose sender was not authenticated (:meth:`gateway.prepare.Preparer._authenticate`
+on Kafka, :func:`gateway.http.deps.principal` over HTTP)."""
+
+
+def _authenticated(gw: Gateway, dl: DeadLetter) -> bool:
+    """Whether the pipeline authenticated the dead letter's sender (over HTTP, always; on Kafka, only if its
+    signature verified in time). A Kafka record's sender is otherwise a mere claim: re-driving it as that party would
+    deliver a forgery. The pipeline sends (and records) a rejection receipt to an authenticated sender only
+    (:meth:`gateway.pipeline.Pipeline._reject`), so that receipt is the evidence; it also covers an INTERNAL_ERROR
+    raised before authentication, which the codes cannot tell apart from one raised after."""
+    if dl.sender is None or dl.message_id is None or _UNAUTHENTICATED.intersection(dl.codes):
+        return False
+    rid = receipt_id(dl.sender, dl.message_id, "rejected", hashlib.sha256(dl.body).hexdigest())
+    return any(r.receipt_id == rid for r in gw.ledger.receipts_for(dl.sender, dl.message_id))
+
+
 @router.post(
     "/{deadletter_id}/redrive",
     response_model=RedriveResult,
@@ -51,7 +72,8 @@ async def redrive(
     who: Annotated[Principal, Depends(principal)],
 ) -> RedriveResult:
     """For use after the cause was fixed (e.g. a party registered): the operator vouches for the stored sender,
-    so its signature is not checked again; everything else is."""
+    so its signature is not checked again; everything else is. Refused (409) for a dead letter whose sender was
+    never authenticated (e.g. a Kafka record with a missing, invalid or expired signature)."""
     require_operator(who)
     gw = gateway(request)
     dl = gw.ledger.get_deadletter(deadletter_id)
@@ -60,6 +82,13 @@ async def redrive(
     party = gw.registry.get(dl.sender) if dl.sender else None
     if party is None:
         raise ApiError(409, "REDRIVE_IMPOSSIBLE", f"sender {dl.sender!r} is not a registered party")
+    if not _authenticated(gw, dl):
+        raise ApiError(
+            409,
+            "REDRIVE_IMPOSSIBLE",
+            f"dead letter {deadletter_id} was refused ({', '.join(dl.codes)}) and its sender was never authenticated: "
+            f"{dl.sender!r} is only what the record claimed. The sender must send the message again, signed",
+        )
     inbound = Inbound(body=dl.body, channel="redrive", claimed_sender=party.id, authenticated=party,
                       fallback_id=dl.message_id or "UNKNOWN")  # fmt: skip
     [o] = await process(gw, [inbound])

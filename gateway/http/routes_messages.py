@@ -1,11 +1,11 @@
-"""Submit (one or a batch), validate-only, status with receipts, and the trace of a consignment."""
+"""Submit (one or a batch) and validate-only. Status and trace are read in :mod:`gateway.http.routes_reads`."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -13,17 +13,7 @@ from gateway.groupcommit import NotDelivered
 from gateway.http.batch import BatchInvalid, split_batch
 from gateway.http.deps import Principal, gateway, principal, require_party
 from gateway.http.errors import ApiError, ErrorBody
-from gateway.http.models import (
-    BatchItemResult,
-    BatchResult,
-    IssueOut,
-    MessageStatus,
-    ReceiptOut,
-    SubmitResult,
-    Trace,
-    ValidateResult,
-)
-from gateway.ledger import MessageRecord
+from gateway.http.models import BatchItemResult, BatchResult, IssueOut, SubmitResult, ValidateResult
 from gateway.pipeline import Outcome
 from gateway.prepare import Inbound
 from gateway.registry import Party
@@ -212,66 +202,3 @@ async def validate_only(request: Request) -> ValidateResult:
         valid=report.ok, format=report.format, message_type=report.message_type,
         errors=[IssueOut(code=i.code, message=i.message, location=i.location, line=i.line) for i in report.issues],
     )  # fmt: skip
-
-
-def status_of(gw: Gateway, rec: MessageRecord, include_body: bool) -> MessageStatus:
-    receipts = [
-        ReceiptOut(
-            receipt_id=r.receipt_id,
-            status=r.status,
-            codes=r.codes,
-            created_at=r.created_at,
-            body=r.body.decode() if include_body else None,
-        )
-        for r in gw.ledger.receipts_for(rec.sender, rec.message_id)
-    ]
-    return MessageStatus(
-        message_id=rec.message_id, sender=rec.sender, message_type=rec.message_type, receivers=rec.receivers,
-        correlation_id=rec.correlation_id, causation_id=rec.causation_id, format=rec.format, channel=rec.channel,
-        status=rec.status, received_at=rec.received_at, delivered_at=rec.delivered_at, receipts=receipts,
-        body=rec.body.decode("utf-8", errors="replace") if include_body else None,
-    )  # fmt: skip
-
-
-@router.get(
-    "/messages/{message_id}",
-    response_model=MessageStatus,
-    responses={401: _ERRORS[401], 404: {"model": ErrorBody, "description": "Not found (or not yours)"}},
-    summary="Status of a message, with its receipts",
-)
-async def message_status(
-    request: Request,
-    message_id: str,
-    who: Annotated[Principal, Depends(principal)],
-    include_body: Annotated[bool, Query(description="Include the raw message and receipts.")] = False,
-    sender: Annotated[str | None, Query(description="Disambiguate when several senders used this id.")] = None,
-) -> MessageStatus:
-    """Visible only to its sender and receivers (and the operator): anyone else gets 404."""
-    gw = gateway(request)
-    found = gw.ledger.find_visible(message_id, who.visibility)
-    if sender is not None:
-        found = [r for r in found if r.sender == sender]
-    if not found:
-        raise ApiError(404, "NOT_FOUND", f"no message {message_id!r} that you sent or received")
-    own = [r for r in found if r.sender == who.party_id]
-    return status_of(gw, (own or found)[0], include_body)
-
-
-@router.get(
-    "/trace/{correlation_id}",
-    response_model=Trace,
-    responses={401: _ERRORS[401], 404: {"model": ErrorBody, "description": "Nothing visible to you"}},
-    summary="Every message of one consignment / document, across all parties",
-)
-async def trace(
-    request: Request,
-    correlation_id: str,
-    who: Annotated[Principal, Depends(principal)],
-    include_body: Annotated[bool, Query()] = False,
-) -> Trace:
-    """In order of arrival. A party sees the messages it sent or received; the operator sees all."""
-    gw = gateway(request)
-    records = gw.ledger.trace(correlation_id, who.visibility)
-    if not records:
-        raise ApiError(404, "NOT_FOUND", f"no messages about {correlation_id!r} that you sent or received")
-    return Trace(correlation_id=correlation_id, messages=[status_of(gw, r, include_body) for r in records])

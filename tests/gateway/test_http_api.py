@@ -221,7 +221,8 @@ def test_validate_only_stores_nothing(http: TestClient, gateway: Gateway) -> Non
     assert gateway.ledger.counts() == before
 
 
-def test_redrive_expired_kafka_record(http: TestClient, gateway: Gateway, net: Net) -> None:
+def test_an_expired_kafka_record_is_not_redriven(http: TestClient, gateway: Gateway, net: Net) -> None:
+    """Its sender was never authenticated (the signature expired): the operator cannot vouch for a claim."""
     m = message(MessageType.MT2301, TRADER, CHENGDU)
     data = body(m)
     t = net.transport()
@@ -244,8 +245,9 @@ def test_redrive_expired_kafka_record(http: TestClient, gateway: Gateway, net: N
     assert found["codes"] == ["SIGNATURE_EXPIRED"]
     assert http.post(f"/v1/deadletters/{found['id']}/redrive", headers=key(TRADER)).status_code == 403
     r = http.post(f"/v1/deadletters/{found['id']}/redrive", headers=op())
-    assert r.status_code == 200, r.text
-    assert r.json()["result"]["status"] == "delivered"
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "REDRIVE_IMPOSSIBLE"), r.text
+    assert "never authenticated" in r.json()["error"]["message"]
+    assert http.get(f"/v1/messages/{m.head.message_id}", headers=op()).status_code == 404
 
 
 def test_health_metrics_asyncapi_openapi(http: TestClient) -> None:

@@ -95,6 +95,20 @@ def test_visibility_trace_and_delivery(ledger: Ledger) -> None:
     assert ledger.timings_since(5000.0) == []
 
 
+def test_trace_pages_in_order_of_arrival(ledger: Ledger) -> None:
+    for i in range(7):  # C receives every other one; M9 is about another consignment
+        ledger.insert_message(_msg(f"M{i}", receivers=("B", "C") if i % 2 else ("B",), at=1000.0 + i))
+        ledger.insert_message(_msg(f"N{i}", corr="OTHER"))
+    everything = [f"M{i}" for i in range(7)]
+    assert [m.message_id for m in ledger.trace("BILL1", None)] == everything  # no limit: all of them
+    pages = [[m.message_id for m in ledger.trace("BILL1", None, 3, offset)] for offset in (0, 3, 6, 7)]
+    assert pages == [everything[:3], everything[3:6], everything[6:], []]
+    assert [m.message_id for m in ledger.trace("BILL1", "C", 2, 0)] == ["M1", "M3"]  # a page of what C may see
+    assert [m.message_id for m in ledger.trace("BILL1", "C", 2, 2)] == ["M5"]
+    assert [m.message_id for m in ledger.trace("BILL1", "A", 1, 6)] == ["M6"]
+    assert ledger.trace("BILL1", "D", 10, 0) == []
+
+
 def test_receipts_deadletters_and_nonces(ledger: Ledger) -> None:
     r = ReceiptRecord("R1", "A", "M1", "rejected", ["SCHEMA_INVALID"], "json", b"{}", 5.0)
     ledger.add_receipt(r)
