@@ -10,7 +10,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from swsim.transport.base import Consumer, Headers, Record
 from swsim.transport.rdkafka import ConfluentGroupConsumer, ConfluentProducer
@@ -24,12 +24,33 @@ LEAN = {"metrics_enabled": False}
 """Options for every long-lived kafka-python client: its own metrics (never read here) cost about 10% of the CPU
 of each acknowledged produce round trip (measured: 1.92 -> 1.72 ms). The benchmark baselines use them too."""
 
+BLOCK_MS = 1000
+"""How long one kafka-python ``send()`` may block for a topic's metadata (its ``max_block_ms``: 60 s by default,
+whatever the caller's timeout). A send is tried again until its call's deadline, so the caller's timeout bounds the
+wait, within about this much."""
+
+SEND_TIMEOUT_S = 30.0
+"""The longest :meth:`KafkaTransport.send` (which takes no timeout) blocks, for a topic's metadata or to start a
+producer: the default timeout of ``flush()`` and ``deliver()``."""
+
+CLOSE_WAIT_S = 1.0
+"""How long dropping a kafka-python producer waits for its I/O thread to end (it fails what it held, then closes its
+sockets: measured, a few ms)."""
+
+
+class Unacknowledged(KafkaError):  # type: ignore[misc]  # kafka-python is untyped
+    """Records queued by ``send()`` were lost unacknowledged when their producer was dropped."""
+
 
 class KafkaTransport:
     """kafka-python clients by default. ``producer="confluent"`` makes the producer librdkafka (confluent-kafka):
     measured here, 7 us per produce and 0.3 ms per acknowledged round trip against 85 us and 2 ms for kafka-python
     (both idempotent, acks=all). ``consumer="confluent"`` does the same for consumer-group members; readers that
-    assign partitions stay on kafka-python (see :mod:`swsim.transport.rdkafka`)."""
+    assign partitions stay on kafka-python (see :mod:`swsim.transport.rdkafka`).
+
+    A producer that failed is dropped and a new one started on next use (see :meth:`reset_producer`). What a dropped
+    producer still held fails: a ``deliver()`` waiting on it raises, and the next ``flush()`` raises for records
+    queued by ``send()`` that were not acknowledged."""
 
     def __init__(
         self,
@@ -54,89 +75,132 @@ class KafkaTransport:
         self.session_timeout_ms = session_timeout_ms
         self._producer: KafkaProducer | None = None
         self._pending: list[Any] = []
+        self._dropped = 0
+        """Records queued by send() and lost unacknowledged with a dropped producer: the next flush() raises."""
         self._producer_lock = threading.Lock()
 
     def _drop_producer(self, failed: KafkaProducer) -> None:
-        """Forget a producer that failed, so the next send starts a new one. An idempotent producer's session
-        does not survive a broker that lost its state (the embedded broker restarted): it fails for good with
-        UnknownProducerId, and only a new producer (a new producer id) can send again."""
+        """Forget a producer that failed, so the next send starts a new one, and close it. An idempotent producer's
+        session does not survive a broker that lost its state (the embedded broker restarted): it fails for good
+        with UnknownProducerId, and only a new producer (a new producer id) can send again."""
         with self._producer_lock:
             if self._producer is failed:
                 self._producer = None
-                self._pending = []
-        with contextlib.suppress(Exception):
-            failed.close(timeout=0)
+                pending, self._pending = self._pending, []
+                self._dropped += sum(1 for future in pending if not future.succeeded())
+        _close_now(failed)
+
+    def _drop_confluent(self, failed: ConfluentProducer) -> None:
+        lost = failed.abandon()
+        with self._producer_lock:
+            self._dropped += lost
 
     def reset_producer(self) -> None:
-        """Drop the producer now (the broker lost its state: its idempotent session cannot recover, and kafka-python
-        would retry its UnknownProducerId until each send times out); in-flight sends fail, and are retried."""
+        """Drop the producers now (the broker lost its state: an idempotent session cannot recover; kafka-python
+        would retry its UnknownProducerId until each send times out, librdkafka fails for good). What they still
+        held fails (see the class docstring), and is retried by the callers."""
         failed = self._producer
         if failed is not None:
             self._drop_producer(failed)
+        with self._producer_lock:
+            confluent, self._confluent = self._confluent, None
+        if confluent is not None:
+            self._drop_confluent(confluent)
 
     @property
     def producer(self) -> KafkaProducer:
-        with self._producer_lock:
-            return self._producer or self._new_producer()
+        return self._kafka_producer(time.monotonic() + SEND_TIMEOUT_S)
 
-    def _new_producer(self) -> KafkaProducer:
-        if self._producer is None:
-            self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap,
-                client_id=self.client_id,
-                acks="all",  # set explicitly: a conflicting option would silently disable idempotence
-                enable_idempotence=True,
-                linger_ms=self.linger_ms,
-                max_in_flight_requests_per_connection=5,
-                retries=2147483647,
-                request_timeout_ms=15000,
-                max_request_size=8 * 1024 * 1024,
-                **LEAN,
-            )
-        return self._producer
+    def _kafka_producer(self, deadline: float) -> KafkaProducer:
+        with self._producer_lock:
+            if self._producer is None:
+                self._producer = self._new_producer(deadline)
+            return self._producer
+
+    def _new_producer(self, deadline: float) -> KafkaProducer:
+        return KafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            acks="all",  # set explicitly: a conflicting option would silently disable idempotence
+            enable_idempotence=True,
+            linger_ms=self.linger_ms,
+            max_in_flight_requests_per_connection=5,
+            retries=2147483647,
+            request_timeout_ms=15000,
+            max_request_size=8 * 1024 * 1024,
+            # bounded by the caller's deadline (see BLOCK_MS): the constructor waits for the broker up to this
+            bootstrap_timeout_ms=max(BLOCK_MS, int((deadline - time.monotonic()) * 1000)),
+            max_block_ms=BLOCK_MS,
+            **LEAN,
+        )
 
     @property
     def confluent(self) -> ConfluentProducer:
-        if self._confluent is None:
-            self._confluent = ConfluentProducer(self.bootstrap, self.client_id, self.linger_ms)
-        return self._confluent
+        """The librdkafka producer. One that hit a fatal error (after the broker lost its state: librdkafka then
+        refuses every later produce) is replaced here, on next use; the record that hit the error failed already."""
+        current = self._confluent
+        if current is not None and current.fatal is None:
+            return current
+        with self._producer_lock:
+            current = self._confluent
+            if current is not None and current.fatal is None:
+                return current
+            self._confluent = fresh = ConfluentProducer(self.bootstrap, self.client_id, self.linger_ms)
+        if current is not None:
+            log.warning("replacing the librdkafka producer after a fatal error: %s", current.fatal)
+            self._drop_confluent(current)
+        return fresh
 
     def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Headers | None = None) -> None:
         if self.producer_kind == "confluent":
             self.confluent.send(topic, value, key, headers)
             return
-        producer = self.producer
+        deadline = time.monotonic() + SEND_TIMEOUT_S
+        producer = self._kafka_producer(deadline)
         try:
-            self._pending.append(producer.send(topic, value=value, key=key, headers=headers or []))
+            future = _send(producer, deadline, topic, value, key, headers)
         except KafkaError:
             self._drop_producer(producer)
             raise
+        with self._producer_lock:
+            if self._producer is producer:
+                self._pending.append(future)
+            elif not future.succeeded():  # dropped meanwhile (reset_producer() from another thread)
+                self._dropped += 1
 
     def flush(self, timeout_s: float = 30.0) -> None:
-        if self._confluent is not None:
-            self._confluent.flush(timeout_s)
-        producer = self._producer
-        if producer is None:
-            return
-        try:
-            producer.flush(timeout=timeout_s)
+        """Wait for every record queued by :meth:`send` since the last flush; raise if any was not acknowledged
+        (then none of them counts as delivered)."""
+        with self._producer_lock:
+            producer, confluent = self._producer, self._confluent
             pending, self._pending = self._pending, []
+            dropped, self._dropped = self._dropped, 0
+        if confluent is not None:
+            confluent.flush(timeout_s)
+        try:
+            if producer is not None:
+                producer.flush(timeout=timeout_s)
             for future in pending:
                 # raises the delivery error, if any: the caller must not commit its input then
                 future.get(timeout=0)
         except KafkaError:
-            self._drop_producer(producer)
+            if producer is not None:
+                self._drop_producer(producer)
             raise
+        if dropped:
+            raise Unacknowledged(
+                f"{dropped} record(s) queued by send() were lost unacknowledged with a dropped producer"
+            )
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float = 30.0) -> None:
         if self.producer_kind == "confluent":
             self.confluent.deliver(records, timeout_s)
             return
-        producer = self.producer
+        deadline = time.monotonic() + timeout_s
+        producer = self._kafka_producer(deadline)
         try:
-            futures = [producer.send(t, value=v, key=k, headers=h or []) for t, v, k, h in records]
+            futures = [_send(producer, deadline, t, v, k, h) for t, v, k, h in records]
             # wait on exactly these records (no flush(): concurrent callers then share the producer's batches)
-            deadline = time.monotonic() + timeout_s
             for future in futures:
                 future.get(timeout=max(0.0, deadline - time.monotonic()))
         except KafkaError:
@@ -244,3 +308,37 @@ class KafkaGroupConsumer:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def _send(
+    producer: KafkaProducer, deadline: float, topic: str, value: bytes, key: bytes | None, headers: Headers | None
+) -> Any:
+    """``producer.send()``, waiting for the topic's metadata (BLOCK_MS at a time) until ``deadline`` at most."""
+    while True:
+        try:
+            return producer.send(topic, value=value, key=key, headers=headers or [])
+        except KafkaTimeoutError:  # no metadata for the topic within BLOCK_MS (the broker is down, or the topic gone)
+            if deadline - time.monotonic() < BLOCK_MS / 2000:  # another try would end past the deadline
+                raise
+
+
+def _close_now(producer: KafkaProducer) -> None:
+    """Close a dropped kafka-python producer without waiting for the broker: fail what it still holds and end its
+    I/O thread, so that it neither leaks a thread and sockets nor lands, retrying until delivery_timeout_ms, a record
+    that the transport already reported failed. KafkaProducer.close(timeout=0) cannot do it alone: it flushes first,
+    which raises KafkaTimeoutError while a batch is incomplete, before it stops anything. kafka-python (3.0) has no
+    public way to abandon incomplete batches, so the sender's own force_close() (what close() calls when its timeout
+    expires) is used first, guarded in case a later kafka-python renames it."""
+    sender = getattr(producer, "_sender", None)
+    force_close = getattr(sender, "force_close", None)
+    if callable(force_close) and isinstance(sender, threading.Thread):
+        try:
+            force_close()  # fails every incomplete batch (their futures raise), then the thread closes its client
+            if sender is not threading.current_thread():
+                sender.join(CLOSE_WAIT_S)
+        except Exception:
+            log.warning("could not force-close a dropped producer", exc_info=True)
+    try:
+        producer.close(timeout=0)  # nothing incomplete is left: its flush passes, and it marks the producer closed
+    except Exception as e:
+        log.warning("a dropped producer did not close: %r", e)

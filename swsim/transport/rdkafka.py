@@ -14,16 +14,37 @@ from typing import Any
 from swsim.transport.base import Headers, Record
 
 
-class _Acks:
-    """Counts the delivery reports of one group of records."""
+class _Fatal:
+    """The first fatal error librdkafka reported for one producer. Kept apart from the producer: a callback given to
+    librdkafka must not reference it, or the cycle keeps the instance (and its connections) until the garbage
+    collector runs."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self) -> None:
+        self.error: str | None = None
+
+    def note(self, err: Any) -> None:
+        """An error from librdkafka (error callback, delivery report, or a raised KafkaException)."""
+        from confluent_kafka import KafkaError
+
+        if err.fatal() or err.code() == KafkaError._FATAL:
+            self.error = self.error or str(err)
+
+
+class _Acks:
+    """Counts the delivery reports of one group of records (:meth:`add` counts one more)."""
+
+    def __init__(self, n: int, fatal: _Fatal) -> None:
         self.left = n
         self.errors: list[str] = []
         self.done = threading.Event()
+        self._fatal = fatal
         self._lock = threading.Lock()
         if n == 0:
             self.done.set()
+
+    def add(self) -> None:
+        with self._lock:
+            self.left += 1
 
     def report(self, err: Any, _msg: Any) -> None:
         with self._lock:
@@ -32,14 +53,21 @@ class _Acks:
             self.left -= 1
             if self.left <= 0:
                 self.done.set()
+        if err is not None:
+            self._fatal.note(err)
 
 
 class ConfluentProducer:
-    """An idempotent librdkafka producer (acks=all), waiting on exactly the records of each call."""
+    """An idempotent librdkafka producer (acks=all), waiting on exactly the records of each call.
+
+    After a fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER once the broker lost its state: an idempotent session
+    cannot recover) librdkafka refuses every later produce: :attr:`fatal` is then set, and the owner replaces the
+    instance (:meth:`abandon`)."""
 
     def __init__(self, bootstrap: str, client_id: str, linger_ms: int) -> None:
         from confluent_kafka import Producer
 
+        self._fatal = _Fatal()
         self.p = Producer(
             {
                 "bootstrap.servers": bootstrap,
@@ -48,35 +76,77 @@ class ConfluentProducer:
                 "acks": "all",
                 "linger.ms": linger_ms,
                 "message.max.bytes": 8 * 1024 * 1024,
+                "error_cb": self._fatal.note,
             }
         )
-        self._errors: list[str] = []
+        self._lock = threading.Lock()
+        self._sends = _Acks(0, self._fatal)  # the records of send() since the last flush()
 
-    def _report(self, err: Any, _msg: Any) -> None:
-        if err is not None:
-            self._errors.append(str(err))
+    @property
+    def fatal(self) -> str | None:
+        """The fatal error this producer hit, if any: it then refuses every produce, for good."""
+        return self._fatal.error
+
+    def _failed(self, e: Exception) -> None:
+        """A call into librdkafka raised: a fatal error shows as a KafkaException from poll(), flush() or produce()
+        (not a BufferError: queue full)."""
+        err = e.args[0] if e.args else None
+        if hasattr(err, "fatal"):
+            self._fatal.note(err)
+
+    def _produce(self, topic: str, value: bytes, key: bytes | None, headers: Headers | None, on_delivery: Any) -> None:
+        try:
+            self.p.produce(topic, value=value, key=key, headers=_hdrs(headers), on_delivery=on_delivery)
+        except Exception as e:
+            self._failed(e)
+            raise
+
+    def _poll(self, timeout_s: float) -> None:
+        try:
+            self.p.poll(timeout_s)
+        except Exception as e:
+            self._failed(e)
+            raise
 
     def send(self, topic: str, value: bytes, key: bytes | None, headers: Headers | None) -> None:
-        self.p.produce(topic, value=value, key=key, headers=_hdrs(headers), on_delivery=self._report)
-        self.p.poll(0)
+        sends = self._sends
+        self._produce(topic, value, key, headers, sends.report)
+        sends.add()  # after produce(): a refused record is not counted (send() raised for it)
+        self._poll(0)
 
     def flush(self, timeout_s: float) -> None:
-        left = self.p.flush(timeout_s)
-        errors, self._errors = self._errors, []
-        if left or errors:
-            raise RuntimeError(f"broker did not acknowledge {left} record(s): {errors[:3]}")
+        with self._lock:
+            sends, self._sends = self._sends, _Acks(0, self._fatal)
+        try:
+            left = self.p.flush(timeout_s)
+        except Exception as e:
+            self._failed(e)
+            raise
+        if left or sends.left > 0 or sends.errors:
+            raise RuntimeError(f"broker did not acknowledge {max(left, sends.left)} record(s): {sends.errors[:3]}")
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
-        acks = _Acks(len(records))
+        acks = _Acks(len(records), self._fatal)
         for t, v, k, h in records:
-            self.p.produce(t, value=v, key=k, headers=_hdrs(h), on_delivery=acks.report)
+            self._produce(t, v, k, h, acks.report)
         deadline = time.monotonic() + timeout_s
         while not acks.done.is_set():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
-            self.p.poll(0.001)  # serves delivery reports (of any caller; each counts its own)
+            self._poll(0.001)  # serves delivery reports (of any caller; each counts its own)
         if acks.errors:
             raise RuntimeError(f"broker refused record(s): {acks.errors[:3]}")
+
+    def abandon(self) -> int:
+        """Stop using this producer without waiting for the broker: purge what it still holds (a deliver() waiting
+        on it raises) and return how many records queued by :meth:`send` since the last flush were not
+        acknowledged. The librdkafka instance is destroyed when its last reference goes."""
+        with contextlib.suppress(Exception):
+            self.p.purge(in_queue=True, in_flight=True, blocking=False)
+            self.p.poll(0)  # serves the delivery reports of the purged records
+        with self._lock:
+            sends, self._sends = self._sends, _Acks(0, self._fatal)
+        return max(0, sends.left) + len(sends.errors)
 
 
 def _hdrs(headers: Headers | None) -> list[tuple[str, str | bytes | None]]:
