@@ -35,12 +35,14 @@ app.add_typer(tax.app, name="tax")
 
 
 def main() -> None:
-    """The `swsim` command. Kafka errors (an unreachable bootstrap, say) can meet every Kafka command: they are
-    said plainly, with exit status 2, not as a stack trace."""
+    """The `swsim` command. Kafka errors (an unreachable bootstrap, say) can meet every Kafka command, from either
+    client: they are said plainly, with exit status 2, not as a stack trace."""
     from kafka.errors import KafkaError
+
+    from swsim.transport.base import BrokerError
 
     try:
         app()
-    except KafkaError as e:
+    except (KafkaError, BrokerError) as e:
         Console(stderr=True, highlight=False).print(f"[red]swsim: {e}[/red]")
         raise SystemExit(2) from None

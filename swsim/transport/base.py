@@ -8,6 +8,11 @@ from typing import Protocol
 Headers = list[tuple[str, bytes]]
 
 
+class BrokerError(RuntimeError):
+    """The broker did not take records (unreachable, or it refused them), from a transport whose client has no error
+    type of its own that callers catch (kafka-python's are :class:`kafka.errors.KafkaError`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     topic: str

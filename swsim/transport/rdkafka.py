@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from swsim.transport.base import Headers, Record
+from swsim.transport.base import BrokerError, Headers, Record
 
 
 class _Fatal:
@@ -123,7 +123,7 @@ class ConfluentProducer:
             self._failed(e)
             raise
         if left or sends.left > 0 or sends.errors:
-            raise RuntimeError(f"broker did not acknowledge {max(left, sends.left)} record(s): {sends.errors[:3]}")
+            raise BrokerError(f"broker did not acknowledge {max(left, sends.left)} record(s): {sends.errors[:3]}")
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
         acks = _Acks(len(records), self._fatal)
@@ -132,10 +132,10 @@ class ConfluentProducer:
         deadline = time.monotonic() + timeout_s
         while not acks.done.is_set():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
+                raise BrokerError(f"broker did not acknowledge {acks.left} record(s) within {timeout_s} s")
             self._poll(0.001)  # serves delivery reports (of any caller; each counts its own)
         if acks.errors:
-            raise RuntimeError(f"broker refused record(s): {acks.errors[:3]}")
+            raise BrokerError(f"broker refused record(s): {acks.errors[:3]}")
 
     def abandon(self) -> int:
         """Stop using this producer without waiting for the broker: purge what it still holds (a deliver() waiting
@@ -236,7 +236,7 @@ class ConfluentTailReader:
         try:
             meta = self.c.list_topics(topic, timeout=timeout_s).topics[topic]
             if meta.error is not None:
-                raise RuntimeError(f"topic {topic}: {meta.error}")
+                raise BrokerError(f"topic {topic}: {meta.error}")
             ends = []
             for p in sorted(meta.partitions):
                 _low, high = self.c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
@@ -263,7 +263,7 @@ def _poll(c: Any, timeout_s: float, max_records: int) -> list[Record]:
     for m in messages:
         err = m.error()
         if err is not None:
-            raise RuntimeError(f"consumer error on {m.topic()}[{m.partition()}]: {err}")
+            raise BrokerError(f"consumer error on {m.topic()}[{m.partition()}]: {err}")
     return [_record(m) for m in messages]
 
 
