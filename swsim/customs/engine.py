@@ -186,8 +186,7 @@ class CustomsHandler:
         gate = next((b for b in bills if effect_of(b) in ("reject", "hold")), bills[0])
         if not self._filing_gate(ctx, m, gate):
             return
-        for x in d.consignment:
-            bill = x.transport_contract_document.id
+        for bill in bills:  # every bill first: a refused filing records none of them
             existing = ctx.store.get("manifest", bill)
             if existing and existing["type"] == m.head.message_type.value and existing["message"] != m.head.message_id:
                 self._receipt(
@@ -199,6 +198,8 @@ class CustomsHandler:
                     [("BILL_EXISTS", f"{bill} is already on a manifest")],
                 )
                 return
+        for x in d.consignment:
+            bill = x.transport_contract_document.id
             ctx.store.put(
                 "manifest",
                 bill,

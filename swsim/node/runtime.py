@@ -1,8 +1,12 @@
 """One node: inbox -> handler (once per message, in one transaction with the outbox entries it causes) -> outbox.
 
 Offsets are committed after the store commits, so a crash in between means the message comes again and the
-"seen" table makes the repeat a no-op. Outbox entries are published (freshly signed each attempt, same
-MessageID) until the gateway's receipt settles them; a restarted node re-sends whatever is still pending.
+"seen" table makes the repeat a no-op. A record that cannot be decoded (a null value included) is noted and
+skipped; any other failure (the store, mostly) leaves the records of the poll not yet handled to be tried again,
+after a back-off, before anything else is polled or committed. Outbox entries are published (freshly signed each
+attempt, same MessageID) until the gateway's receipt settles them: every ``resend_after_s`` for ``max_attempts``
+attempts, then, marked ``failed`` (overdue), every ``failed_resend_s``; a restarted node, or one whose broker lost
+its state, re-sends at once whatever is still unsettled.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +32,7 @@ from swsim.background import Background
 from swsim.client import PartyClient
 from swsim.network import GATEWAY_ID
 from swsim.node.clock import SimClock
-from swsim.node.store import NodeStore, OutboxEntry
+from swsim.node.store import NodeStore, OutboxEntry, is_store_failure
 from swsim.transport.base import Consumer, Record, Transport
 
 log = logging.getLogger(__name__)
@@ -97,6 +102,8 @@ class Handler(Protocol):
 
 
 HEARTBEAT_S = 2.0
+RETRY_S = (0.5, 5.0)
+"""The loop's back-off after a failed step: the first wait, doubled up to the last."""
 
 
 class Node(Background):
@@ -112,9 +119,11 @@ class Node(Background):
         resend_after_s: float = 5.0,
         max_attempts: int = 50,
         inbox: Consumer | None = None,
+        failed_resend_s: float = 60.0,
     ) -> None:
         """``inbox``: a ready consumer of this node's inbox (e.g. a view of a process-wide multiplexer); by default
-        the node opens its own on ``transport``."""
+        the node opens its own on ``transport``. An outbox entry still without a receipt after ``max_attempts``
+        sends (``resend_after_s`` apart) is marked ``failed`` and re-sent every ``failed_resend_s`` from then on."""
         super().__init__(f"node-{party_id}")
         self.party_id = party_id
         self.client = PartyClient(transport, topics, party_id, key)
@@ -125,14 +134,17 @@ class Node(Background):
         self.clock = clock
         self.resend_after_s = resend_after_s
         self.max_attempts = max_attempts
+        self.failed_resend_s = failed_resend_s
         self._consumer: Consumer | None = inbox
+        self._unhandled: deque[Record] = deque()  # polled, not handled yet: handled before the next poll
+        self._uncommitted = False  # records handled since the last commit
         self._rewind = threading.Event()
         self.on_message: Callable[[Message], None] | None = None
 
     def request_rewind(self) -> None:
         """The broker lost its state (swsim/transport/generation.py): read the inbox again from the beginning (the
         "seen" table absorbs what was handled) and re-send at once, with a new producer, what the outbox still holds
-        unreceipted."""
+        unreceipted (``failed`` entries included)."""
         reset = getattr(self.transport, "reset_producer", None)
         if reset is not None:
             reset()
@@ -154,6 +166,9 @@ class Node(Background):
         except MessageError as e:  # the gateway validated it: only a version skew gets here
             self.ctx().note("undecodable", codes=e.codes)
             return
+        except Exception as e:  # not even bytes (a null value: a Kafka tombstone), or a decoder's bug
+            self.ctx().note("undecodable", codes=[], error=repr(e)[:200], offset=r.offset)
+            return
         head = message.head
         if head.message_type == MessageType.MT9999 and head.sender_id == GATEWAY_ID:
             body = message.body
@@ -171,35 +186,53 @@ class Node(Background):
             try:
                 self.handler.handle(message, ctx)
             except Exception as exc:  # rolls back every effect of this message, then see step()
+                if is_store_failure(exc):
+                    raise  # not the message's fault: it is handled again after a back-off
                 log.exception("%s failed to handle %s", self.party_id, head.message_id)
                 raise _HandlerFailed(head.sender_id, head.message_id, str(exc)) from exc
         if self.on_message is not None:
             self.on_message(message)
 
     def step(self, timeout_s: float = 0.1) -> int:
-        """Handle what is in the inbox, run the handler's timers, publish what is due. Returns records handled."""
+        """Handle what is in the inbox, run the handler's timers, publish what is due. Returns records handled.
+
+        Raises when a record could not be handled for a reason other than itself (the store failed): that record
+        and the rest of its poll stay queued and are handled first by the next call, and no offset is committed
+        past them meanwhile."""
         if self._rewind.is_set():
             self._rewind.clear()
+            self._unhandled.clear()  # read again from the beginning
             self.consumer.rewind()
-            self.store.resend_pending()
-        records = self.consumer.poll(timeout_s, 200)
-        for r in records:
-            try:
-                self._handle_record(r)
-            except _HandlerFailed as f:  # a handler bug must not block the inbox: keep it seen, note it
-                ctx = self.ctx()
-                self.store.first_time(f.sender, f.message_id, ctx.now.isoformat())
-                ctx.note("handler_failed", id=f.message_id, error=f.error[:200])
-        if records:
+            self.store.resend_unsettled()
+        if not self._unhandled:
+            self._unhandled.extend(self.consumer.poll(timeout_s, 200))
+        handled = 0
+        while self._unhandled:
+            self._take(self._unhandled[0])
+            self._unhandled.popleft()
+            self._uncommitted = True
+            handled += 1
+        if self._uncommitted:  # every record handed out so far is handled
             self.consumer.commit()
+            self._uncommitted = False
         ctx = self.ctx()
         with self.store.transaction():
             self.handler.tick(ctx)
         self.pump()
-        return len(records)
+        return handled
+
+    def _take(self, r: Record) -> None:
+        try:
+            self._handle_record(r)
+        except _HandlerFailed as f:  # a handler bug must not block the inbox: keep it seen, note it
+            ctx = self.ctx()
+            with self.store.transaction():
+                self.store.first_time(f.sender, f.message_id, ctx.now.isoformat())
+                ctx.note("handler_failed", id=f.message_id, error=f.error[:200])
 
     def pump(self) -> int:
-        """Publish every outbox entry that is due (first send, or re-send after the timeout)."""
+        """Publish every outbox entry that is due (first send, re-send after the timeout, or the slower re-send of
+        an entry out of attempts), each copy freshly signed under the entry's own MessageID."""
         now = time.time()
         due = self.store.due(now)
         for e in due:
@@ -208,8 +241,13 @@ class Node(Background):
             self.client.flush()
         for e in due:
             attempts = e.attempts + 1
-            status = "pending" if attempts < self.max_attempts else "failed"
-            self.store.attempted(e.message_id, attempts, now + self.resend_after_s, status)
+            if attempts < self.max_attempts:
+                self.store.attempted(e.message_id, attempts, now + self.resend_after_s)
+                continue
+            with self.store.transaction():
+                marked = self.store.attempted(e.message_id, attempts, now + self.failed_resend_s, "failed")
+                if marked and e.status == "pending":  # overdue from now on: say so once
+                    self.ctx().note("outbox_failed", id=e.message_id, to=e.receiver, attempts=attempts)
         return len(due)
 
     heartbeat: Path | None = None
@@ -217,13 +255,16 @@ class Node(Background):
 
     def run(self) -> None:
         beat = 0.0
+        backoff = RETRY_S[0]
         while not self._stop.is_set():
             try:
                 self.step()
             except Exception:
-                log.exception("node %s loop failed; retrying", self.party_id)
-                self._stop.wait(0.5)
+                log.exception("node %s loop failed; retrying in %.1f s", self.party_id, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, RETRY_S[1])
                 continue
+            backoff = RETRY_S[0]
             if self.heartbeat is not None and time.monotonic() - beat >= HEARTBEAT_S:
                 beat = time.monotonic()
                 self.heartbeat.touch()
@@ -243,6 +284,8 @@ class Node(Background):
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        self._unhandled.clear()  # a new consumer reads them again from the committed offsets
+        self._uncommitted = False
 
 
 class _HandlerFailed(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class OutboxEntry:
     message_type: str
     key: str | None
     body: bytes
-    status: str  # pending | delivered | rejected | failed
+    status: str  # pending | delivered | rejected | failed (out of attempts: overdue, still re-sent, more slowly)
     attempts: int
     next_attempt: float
     created: str
@@ -139,9 +140,12 @@ class NodeStore(SqliteDb):
             )
 
     def due(self, now: float, limit: int = 200) -> list[OutboxEntry]:
+        """Unsettled entries whose next attempt is due: ``pending`` ones, and ``failed`` ones (out of attempts, so
+        overdue, but still re-sent at a slower pace: the gateway answers only a fresh copy)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt <= ? ORDER BY created LIMIT ?",
+                "SELECT * FROM outbox WHERE status IN ('pending', 'failed') AND next_attempt <= ? ORDER BY created "
+                "LIMIT ?",
                 (now, limit),
             ).fetchall()
         return [_entry(r) for r in rows]
@@ -154,17 +158,19 @@ class NodeStore(SqliteDb):
                 rows = self._db.execute("SELECT * FROM outbox WHERE status = ? ORDER BY created", (status,)).fetchall()
         return [_entry(r) for r in rows]
 
-    def attempted(self, message_id: str, attempts: int, next_attempt: float, status: str = "pending") -> None:
+    def attempted(self, message_id: str, attempts: int, next_attempt: float, status: str = "pending") -> bool:
+        """Record one more send of an unsettled entry; False if a receipt settled it meanwhile."""
         with self.transaction():
-            self._db.execute(
+            cur = self._db.execute(
                 "UPDATE outbox SET attempts = ?, next_attempt = ?, status = ? "
-                "WHERE message_id = ? AND status = 'pending'",
+                "WHERE message_id = ? AND status IN ('pending', 'failed')",
                 (attempts, next_attempt, status, message_id),
             )
+            return cur.rowcount == 1
 
-    def resend_pending(self) -> None:
-        """Make every pending outbox entry due now."""
-        self.execute("UPDATE outbox SET next_attempt = 0 WHERE status = 'pending'")
+    def resend_unsettled(self) -> None:
+        """Make every outbox entry still without a receipt (``pending`` or ``failed``) due now."""
+        self.execute("UPDATE outbox SET next_attempt = 0 WHERE status IN ('pending', 'failed')")
 
     def settle(self, message_id: str, status: str, codes: list[str]) -> bool:
         """Record the gateway's receipt for an outbox message; False if unknown or already settled."""
@@ -243,6 +249,20 @@ def _read_postgres(url: str, party: str, queries: Sequence[str]) -> list[list[tu
             return [[tuple(r) for r in conn.execute(q.encode()).fetchall()] for q in queries]
         except psycopg.errors.UndefinedTable:
             return None
+
+
+_SQLITE_TRANSIENT = frozenset({5, 6, 8, 9, 10, 13, 14, 15})
+"""SQLite primary result codes of a store in trouble rather than of a wrong statement: BUSY, LOCKED, READONLY,
+INTERRUPT, IOERR, FULL, CANTOPEN, PROTOCOL. (SQLITE_ERROR, 1, is a syntax error or a missing table: a bug.)"""
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the store failing (locked, full, I/O error, its server unreachable), which is worth
+    retrying, rather than a caller's mistake (bad SQL, a constraint), which would fail the same way again."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return (getattr(exc, "sqlite_errorcode", 1) & 0xFF) in _SQLITE_TRANSIENT
+    psycopg = sys.modules.get("psycopg")  # loaded if a PostgreSQL store is in use
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)
 
 
 def _entry(r: Any) -> OutboxEntry:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from swsim.node.store import NodeStore, OutboxEntry, StoreRef
+from swsim.node.store import NodeStore, OutboxEntry, StoreRef, is_store_failure
 from tax_exchange import books as b
 from tax_exchange.reconcile import read_view
 from tests.pgserver import fresh_database
@@ -82,6 +82,50 @@ def test_outbox_lifecycle(store: NodeStore) -> None:
         ("M2", "rejected", ["SCHEMA_INVALID"]),
     ]
     assert [e.message_id for e in store.outbox("rejected")] == ["M2"]
+
+
+def test_a_failed_entry_stays_due_until_settled(store: NodeStore) -> None:
+    now = time.time()
+    store.enqueue(_entry("M1"))
+    store.enqueue(_entry("M2", "2026-01-01T00:00:02"))
+    assert store.attempted("M1", 50, now + 60, "failed")  # out of attempts: overdue, re-sent more slowly
+    assert [e.message_id for e in store.due(now)] == ["M2"]
+    assert [e.message_id for e in store.due(now + 60)] == ["M1", "M2"]
+    store.attempted("M2", 1, now + 5)
+    store.resend_unsettled()  # the broker lost its state: everything unreceipted, failed or not, is due now
+    assert [(e.message_id, e.status) for e in store.due(now)] == [("M1", "failed"), ("M2", "pending")]
+    assert store.settle("M1", "delivered", [])
+    assert not store.attempted("M1", 51, now + 60, "failed")  # settled meanwhile: stays settled
+    store.resend_unsettled()
+    assert [e.message_id for e in store.due(now)] == ["M2"]
+    assert [(e.message_id, e.status, e.attempts) for e in store.outbox()] == [("M1", "delivered", 50),
+                                                                              ("M2", "pending", 1)]  # fmt: skip
+
+
+def test_a_store_failure_is_told_from_a_wrong_statement(place: tuple[Path, str | None], store: NodeStore) -> None:
+    """What a node retries (the store failing) and what it does not (a statement that can never work)."""
+    with pytest.raises(Exception) as wrong:
+        store.rows("SELECT * FROM no_such_table")
+    assert not is_store_failure(wrong.value)
+    if place[1] is None:  # SQLite: another writer holds the database
+        other = sqlite3.connect(store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        store._db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with pytest.raises(sqlite3.OperationalError) as locked:
+                store.put("decision", "B1", {"bill": "B1"})
+        finally:
+            other.close()
+        assert is_store_failure(locked.value)
+    else:  # PostgreSQL: the server ended the connection
+        import psycopg
+
+        with psycopg.connect(place[1], autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                          "AND datname = current_database()")  # fmt: skip
+        with pytest.raises(psycopg.OperationalError) as gone:
+            store.put("decision", "B1", {"bill": "B1"})
+        assert is_store_failure(gone.value)
 
 
 def _fail_midway(store: NodeStore) -> None:
