@@ -55,20 +55,23 @@ def verify_cmd(
 def _print(report: Report) -> None:
     if report.faults:
         t = Table(title="faults (the embedded broker; counts per message)")
-        for col in ("scenario", "sent", "acknowledged", "applied", "lost", "duplicated", "seconds", "notes"):
+        for col in ("scenario", "sent", "acknowledged", "applied", "lost", "duplicated", "redelivered", "seconds",
+                    "notes"):  # fmt: skip
             t.add_column(col, justify="left" if col in ("scenario", "notes") else "right")
         for f in report.faults:
-            notes = ", ".join(f"{k} {v}" for k, v in f.detail.items() if k != "rejected" or v)
+            notes = ", ".join(f"{k} {v}" for k, v in f.detail.items() if (k not in ("rejected", "timed_out") or v))
+            notes += "".join(f", {name}: {'met' if met else 'NOT MET'}" for name, met in f.judged.items())
             t.add_row(f.scenario, str(f.sent), str(f.acknowledged), str(f.applied), str(f.lost), str(f.duplicated),
-                      f"{f.seconds:g}", notes)  # fmt: skip
+                      "-" if f.redelivered is None else str(f.redelivered), f"{f.seconds:g}", notes)  # fmt: skip
         out.print(t)
     if report.hostile is not None:
         h = report.hostile
         t = Table(title="hostile input (every HTTP endpoint and the Kafka ingress)")
-        for col in ("inputs", "refused", "server errors", "outbound connections", "files read", "memory growth MB"):
+        for col in ("inputs", "refused", "server errors", "outbound connections", "files read",
+                    "memory growth MB (bound)"):  # fmt: skip
             t.add_column(col, justify="right")
         t.add_row(str(h["inputs"]), str(h["refused"]), str(h["server_errors"]), str(h["outbound_connections"]),
-                  str(h["files_read"]), f"{h['memory_growth_mb']:g}")  # fmt: skip
+                  str(h["files_read"]), f"{h['memory_growth_mb']:g} (< {h['memory_growth_bound_mb']:g})")  # fmt: skip
         out.print(t)
     if report.fuzz:
         t = Table(title="fuzzing the decoders")
@@ -80,10 +83,12 @@ def _print(report: Report) -> None:
     if report.authz is not None:
         a = report.authz
         t = Table(title="authorization")
-        for col in ("reads", "cross-party reads", "entitled reads ok", "function checks", "violations"):
+        for col in ("reads", "cross-party reads", "entitled reads ok", "function checks", "violations",
+                    "allowed sends ok", "misrouted", "problems"):  # fmt: skip
             t.add_column(col, justify="right")
         t.add_row(str(a["reads"]), str(a["cross_party_reads"]), f"{a['allowed_reads_ok']}/{a['allowed_reads']}",
-                  str(a["function_checks"]), str(a["function_violations"]))  # fmt: skip
+                  str(a["function_checks"]), str(a["function_violations"]),
+                  f"{a['allowed_sends_ok']}/{a['allowed_sends']}", str(a["misrouted"]), str(a["problems"]))  # fmt: skip
         out.print(t)
     problems = report.problems()
     out.print("[green]everything passed[/green]" if not problems else "[red]" + "\n".join(problems) + "[/red]")

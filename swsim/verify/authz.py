@@ -1,5 +1,6 @@
 """Authorization, counted, over the gateway's HTTP API: the full callers x objects x read endpoints matrix (a party
-sees only what it sent or received, the operator everything, an anonymous caller nothing), and function-level
+sees only what it sent or received, the operator everything, an anonymous caller nothing; with a message, a receiver
+sees only its own receipt, never the sender's rejections of other attempts with the MessageID), and function-level
 checks (every party x message type x receiver against the registry's sending rules, and every operator-only
 endpoint tried with a party's key).
 
@@ -10,6 +11,7 @@ answers: who sent and who received each object is known from how it was made.
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
+from gateway.receipts import receipt_id
 from gateway.registry import BROADCAST_KINDS, SEND_RULES
 from schemas.codec import Format, encode
 from schemas.envelope import Message
@@ -39,6 +42,8 @@ DASHBOARD_ENDPOINTS = frozenset({"dashboard_search", "dashboard_message"})
 """Of those, the operator-only ones (no party may use them, not even for its own messages)."""
 COLLISION_ENDPOINTS = ("status", "status_body")
 """Read by message ID alone, tried on two messages of different senders that share a MessageID."""
+RECEIPT_ENDPOINTS = frozenset({"status", "status_body", "status_by_sender", "trace", "trace_body"})
+"""Of those, the ones whose records carry the message's receipts (a receiver may read only the message's own)."""
 OPERATOR_ONLY = (
     "dashboard_overview", "dashboard_search", "dashboard_message", "dashboard_stream", "redrive_own", "redrive_other",
 )  # fmt: skip
@@ -55,7 +60,8 @@ class AuthzResult:
     reads: int
     """Cells of the read matrix: (caller, object, endpoint)."""
     cross_party_reads: int
-    """Reads that returned an object (or any record) the caller neither sent nor received."""
+    """Reads that returned an object (or any record) the caller neither sent nor received, or a receipt of the
+    sender's that the caller may not read (a rejection of another attempt with the MessageID)."""
     function_checks: int
     """Attempts to do what the caller's role may not (send a type it may not send, use an operator endpoint)."""
     function_violations: int
@@ -238,6 +244,10 @@ class _Run:
     count: int = 0
     known: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     """Every message accepted in this run: (sender, MessageID) -> who may see it (sender and receivers)."""
+    own_receipt: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(sender, MessageID) -> the id of the stored message's own receipt (its receivers may read that one only)."""
+    receipts: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    """(sender, MessageID) -> the ids of every receipt of the sender's attempts (the sender reads them all)."""
 
     def new_id(self, prefix: str = "AZ") -> str:
         self.count += 1
@@ -266,7 +276,8 @@ def _make_object(
     """Submit one valid message as ``sender``; the object it becomes, or None (a failure) if refused."""
     mt, receiver = choice
     mid = message_id or run.new_id()
-    r = run.submit(run.net.key(sender.id), encode(build_message(mt, sender.id, receiver.id, mid, corr), fmt), fmt)
+    body = encode(build_message(mt, sender.id, receiver.id, mid, corr), fmt)
+    r = run.submit(run.net.key(sender.id), body, fmt)
     if r.status_code != 202:
         run.result.fail(
             "object_refused",
@@ -285,7 +296,14 @@ def _make_object(
         )
     stored = Stored(group, sender.id, receiver.id, mid, mt.value, corr, frozenset(expected))
     run.known[stored.key] = stored.receivers | {stored.sender}
+    run.own_receipt[stored.key] = _receipt_of(sender.id, mid, "delivered", body)
+    run.receipts[stored.key] = run.receipts.get(stored.key, frozenset()) | {run.own_receipt[stored.key]}
     return stored
+
+
+def _receipt_of(sender: str, message_id: str, status: str, body: bytes) -> str:
+    """The id of the receipt an attempt gets: derived from what was sent (its digest), as the gateway derives it."""
+    return receipt_id(sender, message_id, status, hashlib.sha256(body).hexdigest())
 
 
 def make_objects(run: _Run) -> list[Stored]:
@@ -326,6 +344,43 @@ def make_collision(run: _Run) -> list[Stored]:
             ]
             return [o for o in pair if o is not None]
     return []
+
+
+def make_reused_id(run: _Run) -> Stored | None:
+    """A sender's attempts that share one MessageID: refused first (to a receiver the rules forbid), then
+    delivered, then conflicting with the stored message (other content). Each attempt's receipt goes to the
+    sender, who reads them all with the message; its receivers may read only the delivered one."""
+    for sender in run.net.senders:
+        for mt, receiver in run.net.sendable(sender):
+            denied = [r for r in run.net.senders if r.id != sender.id and not may_send(sender.role, mt, r.role)]
+            if TYPE_INFO[mt].kind not in BROADCAST_KINDS and denied:
+                return _reused_id(run, sender, (mt, receiver), denied[0])
+    return None
+
+
+def _reused_id(run: _Run, sender: PartyInfo, choice: tuple[MessageType, PartyInfo], denied: PartyInfo) -> Stored | None:
+    mt, receiver = choice
+    mid, corr = run.new_id("AZR"), run.new_id("AZC")
+    refused = encode(build_message(mt, sender.id, denied.id, mid, corr), "json")
+    rejections = [_refused_attempt(run, sender, mid, refused, 403, "NOT_AUTHORIZED")]
+    stored = _make_object(run, "reused_id", sender, choice, corr, "json", mid)
+    if stored is None:
+        return None
+    conflicting = encode(build_message(mt, sender.id, receiver.id, mid, run.new_id("AZC")), "json")
+    rejections.append(_refused_attempt(run, sender, mid, conflicting, 409, "MESSAGE_ID_CONFLICT"))
+    run.receipts[stored.key] |= {r for r in rejections if r}
+    return stored
+
+
+def _refused_attempt(run: _Run, sender: PartyInfo, mid: str, body: bytes, status: int, code: str) -> str | None:
+    """Submit an attempt that must be refused with ``status`` and ``code``: its rejection receipt's id (None, and a
+    failure, if it was not refused so)."""
+    resp = run.submit(run.net.key(sender.id), body)
+    if resp.status_code != status or _codes(resp) != [code]:
+        run.result.fail("reused_id_attempt", sender=sender.id, expected=[status, code], status=resp.status_code,
+                        codes=_codes(resp))  # fmt: skip
+        return None
+    return _receipt_of(sender.id, mid, "rejected", body)
 
 
 # ---------------------------------------------------------------------------------------------------- function level
@@ -576,24 +631,53 @@ def read_cell(run: _Run, caller: Caller, obj: Stored, endpoint: str) -> tuple[in
     return resp.status_code, records, resp.text[:200]
 
 
+def _foreign_receipts(run: _Run, caller: Caller, record: dict[str, Any]) -> list[str]:
+    """The receipts in ``record`` that ``caller`` may not read. Every receipt about (sender, MessageID) is the
+    sender's; anyone else but the operator may read only the stored message's own: the one this run derived from
+    what it sent, or for a message this run did not make, a "delivered" one (every other is a rejection)."""
+    if caller.operator or caller.party == record.get("sender"):
+        return []
+    own = run.own_receipt.get((str(record.get("sender")), str(record.get("message_id"))))
+    receipts = [r if isinstance(r, dict) else {} for r in record.get("receipts") or []]
+    if own is None:
+        return [str(r.get("receipt_id")) for r in receipts if r.get("status") != "delivered"]
+    return [str(r.get("receipt_id")) for r in receipts if r.get("receipt_id") != own]
+
+
+def _receipts_shown(run: _Run, caller: Caller, obj: Stored, records: list[dict[str, Any]]) -> list[str] | None:
+    """For an entitled read that carries receipts: the object's receipt ids shown, when they are not exactly the
+    ones ``caller`` may read (its sender and the operator: every attempt's; a receiver: the message's own)."""
+    sender = caller.operator or caller.party == obj.sender
+    expected = run.receipts.get(obj.key, frozenset()) if sender else {run.own_receipt.get(obj.key)}
+    shown = [r for r in records if (r.get("sender"), r.get("message_id")) == obj.key]
+    got = {str(x.get("receipt_id")) for r in shown[:1] for x in r.get("receipts") or [] if isinstance(x, dict)}
+    return sorted(got) if shown and got != expected else None
+
+
 def tally_cell(
     run: _Run, caller: Caller, obj: Stored, endpoint: str, status: int, records: list[dict[str, Any]], text: str
 ) -> None:
-    """Did the read reveal the object, and anything else the caller may not see?"""
+    """Did the read reveal the object, and anything else the caller may not see (a record, or a receipt in one)?"""
     revealed = any((r.get("sender"), r.get("message_id")) == obj.key for r in records)
     strays = [(r.get("sender"), r.get("message_id")) for r in records if not _may_see(run, caller, r)]
+    receipts = [
+        (r.get("sender"), r.get("message_id"), rid) for r in records for rid in _foreign_receipts(run, caller, r)
+    ]
     entitled = _entitled(caller, obj, endpoint)
     cell = {"caller": caller.name, "endpoint": endpoint, "object": obj.key, "status": status}
     res = run.result
     res.reads += 1
-    if strays or (revealed and not entitled):
+    if strays or receipts or (revealed and not entitled):
         res.cross_party_reads += 1
-        res.fail("cross_party_read", **cell, strays=strays[:5])
+        res.fail("cross_party_read", **cell, strays=strays[:5], receipts=receipts[:5])
     if entitled:
         res.allowed_reads += 1
         res.allowed_reads_ok += revealed
         if not revealed:
             res.fail("allowed_read_failed", **cell, body=text)
+        shown = _receipts_shown(run, caller, obj, records) if endpoint in RECEIPT_ENDPOINTS else None
+        if shown is not None:
+            res.fail("receipts_not_as_expected", **cell, shown=shown[:5])
     elif status >= 500:
         res.fail("server_error", **cell, body=text)
 
@@ -666,6 +750,8 @@ def check_authz(client: httpx.Client, seed: str, operator: str | None = None, wo
     run = _Run(client, Network.of(seed, operator), AuthzResult(0, 0, 0, 0), workers)
     callers = run.net.callers()
     objects = make_objects(run)
+    reused = make_reused_id(run)
+    objects += [reused] if reused is not None else []
     collision = make_collision(run)
     send_matrix(run)
     dead = single_sends(run)

@@ -40,6 +40,11 @@ KAFKA_WAIT_S = 60.0
 KAFKA_IDLE_S = 15.0
 """Stop waiting early when no answer came for this long (the ingress has stalled)."""
 HTTP_TIMEOUT_S = 30.0
+MEMORY_GROWTH_BOUND_MB = 50.0
+"""The judged bound on ``memory_growth_mb``. Where it comes from: a pass of the corpus carries 8 bodies over 10 MB
+(84 MB in all), so a gateway that kept them would grow more than this in both passes; a correct gateway read -14.0
+to -1.0 MB (README, four runs of ``swsim verify``); the allocator's noise over a single pass (-35 to +57 MB) rarely
+goes the same way twice, which is why the smaller of two passes is judged. tests/verify/test_hostile.py used 50."""
 
 
 @dataclass
@@ -61,6 +66,8 @@ class HostileResult:
     """The smaller of the gateway's RSS growths over the second and over the third pass (see the module's doc)."""
     failures: list[dict[str, str]] = field(default_factory=list)
     """Each input not refused properly: name, channel, endpoint, and what happened instead."""
+    memory_growth_bound_mb: float = MEMORY_GROWTH_BOUND_MB
+    """``memory_growth_mb`` must stay below this (judged by ``swsim verify``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,8 +2,10 @@
 
 It is a real node (swsim/node/runtime.py: inbox, "seen" table, store transaction, offsets committed after it) whose
 handler counts, in the same transaction, how many times each message was applied: a message applied twice shows
-as ``n = 2``. ``--kill-after K`` SIGKILLs the process right after the K-th message was applied and committed to the
-store, before the inbox offset is committed (the worst moment). ``--delay-ms`` makes it a slow consumer.
+as ``n = 2``. Its store also counts each record of a message it had already applied that came again (the node's
+"seen" check turned it away): the redeliveries a fault caused, which the de-duplication absorbed.
+``--kill-after K`` SIGKILLs the process right after the K-th message was applied and committed to the store, before
+the inbox offset is committed (the worst moment). ``--delay-ms`` makes it a slow consumer.
 """
 
 from __future__ import annotations
@@ -25,6 +27,28 @@ from swsim.transport.generation import GenerationWatch
 from swsim.transport.kafka import KafkaTransport
 
 APPLIED_SQL = "SELECT sender, message_id, n FROM applied"
+REDELIVERED_SQL = "SELECT sender, message_id, n FROM redelivered"
+
+
+class CountingStore(NodeStore):
+    """A node store that counts, per message, the records the "seen" check turned away (in the node's transaction
+    for that record, so a count is kept exactly when the record was handled)."""
+
+    schema: ClassVar[str] = """
+CREATE TABLE IF NOT EXISTS redelivered (sender TEXT NOT NULL, message_id TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (sender, message_id));
+"""
+
+    def first_time(self, sender: str, message_id: str, at: str) -> bool:
+        with self.transaction():
+            first = super().first_time(sender, message_id, at)
+            if not first:
+                self.execute(
+                    "INSERT INTO redelivered VALUES (?, ?, 1) "
+                    "ON CONFLICT (sender, message_id) DO UPDATE SET n = redelivered.n + 1",
+                    (sender, message_id),
+                )
+            return first
 
 
 class CountingHandler:
@@ -60,7 +84,7 @@ def main() -> None:
     a = ap.parse_args()
     topics = Topics(a.prefix)
     transport = KafkaTransport(a.bootstrap, f"verify-{a.party}")
-    store = NodeStore(a.store, CountingHandler.store_schema)
+    store = CountingStore(a.store, CountingHandler.store_schema + CountingStore.schema)
     node = Node(a.party, private_key(a.seed, a.party), transport, topics, store, CountingHandler(a.delay_ms / 1000),
                 SimClock())  # fmt: skip
     applied = 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from swsim.verify.faults import FaultResult, stream_scenarios
+from swsim.verify.hostile import MEMORY_GROWTH_BOUND_MB
 from swsim.verify.tax_fault import tax_channel_down
 
 PARTS = ("faults", "hostile", "fuzz", "authz")
@@ -25,18 +27,12 @@ class Report:
 
     def problems(self) -> list[str]:
         """What failed, in words (empty: everything passed)."""
-        out = [f"{f.scenario}: lost {f.lost}, duplicated {f.duplicated}, acknowledged {f.acknowledged} of {f.sent}"
-               for f in self.faults if not f.ok]  # fmt: skip
+        out = [_fault_problem(f) for f in self.faults if not f.ok]
         if self.hostile is not None:
-            h = self.hostile
-            if h["refused"] != h["inputs"] or h["server_errors"] or h["outbound_connections"] or h["files_read"]:
-                refused, errors, calls = h["inputs"] - h["refused"], h["server_errors"], h["outbound_connections"]
-                out.append(f"hostile: {refused} not refused, {errors} server errors, {calls} outbound connections, "
-                           f"{h['files_read']} files read")  # fmt: skip
+            out += hostile_problems(self.hostile)
         out += [f"fuzz {r['engine']}/{r['target']}: {r['crashes']} crashes" for r in self.fuzz if r["crashes"]]
-        if self.authz is not None and (self.authz["cross_party_reads"] or self.authz["function_violations"]):
-            out.append(f"authz: {self.authz['cross_party_reads']} cross-party reads, "
-                       f"{self.authz['function_violations']} function-level violations")  # fmt: skip
+        if self.authz is not None:
+            out += authz_problems(self.authz)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,3 +103,45 @@ def _against_a_gateway(report: Report, parts: tuple[str, ...], root: Path, say: 
 
             say("authz: parties x objects x endpoints, and function-level checks")
             report.authz = run_authz(target).to_dict()
+
+
+def _fault_problem(f: FaultResult) -> str:
+    unmet = [name for name, met in f.judged.items() if not met]
+    return (f"{f.scenario}: lost {f.lost}, duplicated {f.duplicated}, acknowledged {f.acknowledged} of {f.sent}"
+            + (f"; not met: {', '.join(unmet)}" if unmet else ""))  # fmt: skip
+
+
+def hostile_problems(h: dict[str, Any]) -> list[str]:
+    """Every input refused (and some sent), nothing fetched or read, memory within its bound."""
+    out = []
+    if not h["inputs"] or h["refused"] != h["inputs"] or h["server_errors"] or h["outbound_connections"] \
+            or h["files_read"]:  # fmt: skip
+        refused, errors, calls = h["inputs"] - h["refused"], h["server_errors"], h["outbound_connections"]
+        out.append(f"hostile: {refused} of {h['inputs']} not refused, {errors} server errors, {calls} outbound "
+                   f"connections, {h['files_read']} files read")  # fmt: skip
+    bound = h.get("memory_growth_bound_mb", MEMORY_GROWTH_BOUND_MB)
+    if not h["memory_growth_mb"] < bound:
+        out.append(f"hostile: the gateway's memory grew {h['memory_growth_mb']:g} MB (bound {bound:g} MB)")
+    return out
+
+
+def authz_problems(a: dict[str, Any]) -> list[str]:
+    """No cross-party read and no violation, over a matrix that was really run: every entitled read answered,
+    every allowed send delivered, nothing misrouted, no problem of any other kind counted."""
+    out = []
+    if a["cross_party_reads"] or a["function_violations"]:
+        out.append(f"authz: {a['cross_party_reads']} cross-party reads, "
+                   f"{a['function_violations']} function-level violations")  # fmt: skip
+    if not a["allowed_reads"] or a["allowed_reads_ok"] < a["allowed_reads"]:
+        out.append(f"authz: {a['allowed_reads_ok']} of {a['allowed_reads']} entitled reads answered")
+    if not a["allowed_sends"] or a["allowed_sends_ok"] < a["allowed_sends"]:
+        out.append(f"authz: {a['allowed_sends_ok']} of {a['allowed_sends']} allowed sends delivered")
+    if not a["function_checks"]:
+        out.append("authz: no function-level check was made")
+    if a["misrouted"]:
+        out.append(f"authz: {a['misrouted']} messages misrouted")
+    if a["problems"]:
+        kinds = Counter(str(f.get("kind")) for f in a.get("failures", []))
+        out.append(f"authz: {a['problems']} problems counted (first ones: "
+                   f"{', '.join(f'{k} {n}' for k, n in kinds.most_common())})")  # fmt: skip
+    return out

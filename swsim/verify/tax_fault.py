@@ -6,7 +6,10 @@ down for the middle third (the gateway's routers stopped). Counted per record:
 - applied: Chongqing tax applied the record (its books count applications per record version);
 - lost: acknowledged but never applied; duplicated: applied more than once (two channels, one application).
 
-Afterwards every record must also have arrived on *both* channels: channel A catches up when it is back.
+Channel B is never down, so these counts alone would hold with channel A gone for good. What is judged besides
+(``judged``): every record also arrived on *both* channels (channel A catches up when it is back), and no wait gave
+up on its deadline (``timed_out`` names any that did). ``redelivered``: records that arrived on the second channel
+after one had brought them (each applied once all the same).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ def tax_channel_down(workdir: Path, n: int, progress: Progress, rate: float = 20
     settings = Settings(topic_prefix="vt" + uuid.uuid4().hex[:8], data_dir=workdir, network_seed=SEED)
     stack = Stack.start(settings, SimClock(speed=0), with_nodes=False)
     t0 = time.monotonic()
+    timed_out: list[str] = []
     try:
         for p in default_parties(SEED):
             if p.id in (SENDER, RECEIVER):
@@ -88,7 +92,8 @@ def tax_channel_down(workdir: Path, n: int, progress: Progress, rate: float = 20
         down_at, up_at, chunk = n // 3, 2 * n // 3, 20
         for start in range(0, n, chunk):
             if start <= down_at < start + chunk:
-                _until_a_flows(stack, ids, max(1, start // 2))
+                if not _until_a_flows(stack, ids, max(1, start // 2)):
+                    timed_out.append("channel A flowing before the outage")
                 progress(f"channel A down at {start} of {n} published")
                 stack.gateway.stop_routers()
             if start <= up_at < start + chunk:
@@ -101,8 +106,16 @@ def tax_channel_down(workdir: Path, n: int, progress: Progress, rate: float = 20
             if lag > 0:
                 time.sleep(lag)
         c = _settle(stack, ids, progress, time.monotonic() + 240)
+        if not c.complete(len(ids)):
+            timed_out.append("settle")
     finally:
         stack.stop()
+    return _result(n, c, timed_out, time.monotonic() - t0)
+
+
+def _result(n: int, c: _Count, timed_out: list[str], seconds: float) -> FaultResult:
+    """The counts, and the judged requirements: on channel A and on B, every record; no wait timed out."""
+    on_a, on_b = len(c.arrived_a), len(c.arrived_b)
     return FaultResult(
         scenario="tax-channel-down",
         sent=n,
@@ -110,22 +123,28 @@ def tax_channel_down(workdir: Path, n: int, progress: Progress, rate: float = 20
         applied=len(c.applied),
         lost=len(c.acknowledged - set(c.applied)),
         duplicated=sum(1 for times in c.applied.values() if times > 1),
-        seconds=round(time.monotonic() - t0, 1),
-        detail={"channel_down": "A", "arrived_on_a": len(c.arrived_a), "arrived_on_b": len(c.arrived_b)},
+        seconds=round(seconds, 1),
+        detail={"channel_down": "A", "arrived_on_a": on_a, "arrived_on_b": on_b, "timed_out": timed_out},
+        judged={"arrived_on_a == sent": on_a == n, "arrived_on_b == sent": on_b == n, "timed_out == []": not timed_out},
+        redelivered=len(c.arrived_a & c.arrived_b & set(c.applied)),
     )
 
 
-def _until_a_flows(stack: Stack, ids: set[str], count: int, timeout_s: float = 60) -> None:
+def _until_a_flows(stack: Stack, ids: set[str], count: int, timeout_s: float = 60) -> bool:
     """Until channel A has carried ``count`` records: the outage strikes a channel in full flow. (It also keeps
     the routers from being stopped while they join their consumer group: measured here, a member that leaves the
-    embedded broker's group mid-join leaves the group unable to take new members.)"""
+    embedded broker's group mid-join leaves the group unable to take new members.) False if the time ran out."""
     deadline = time.monotonic() + timeout_s
-    while len(_count(stack, ids).arrived_a) < count and time.monotonic() < deadline:
+    while len(_count(stack, ids).arrived_a) < count:
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.1)
+    return True
 
 
 def _settle(stack: Stack, ids: set[str], progress: Progress, deadline: float) -> _Count:
-    """Until every record is acknowledged, applied, and has arrived on both channels (or the deadline)."""
+    """Until every record is acknowledged, applied, and has arrived on both channels (or the deadline: the caller
+    sees it in the count, which is then not complete)."""
     last = 0.0
     while True:
         c = _count(stack, ids)

@@ -14,8 +14,9 @@ from lxml import etree
 
 from swsim.broker import EmbeddedBroker
 from swsim.verify.canary import Canary
-from swsim.verify.hostile import HostileResult, run_hostile
+from swsim.verify.hostile import MEMORY_GROWTH_BOUND_MB, HostileResult, run_hostile
 from swsim.verify.hostile_corpus import KAFKA_INGRESS, REQUIRED_KINDS, corpus, kinds
+from swsim.verify.suite import hostile_problems
 from swsim.verify.target import gateway_target
 
 ENDPOINTS = (
@@ -76,7 +77,9 @@ def test_every_hostile_input_refused(broker: EmbeddedBroker, tmp_path: Path) -> 
     assert result.refused == result.inputs, report
     assert result.outbound_connections == 0, report
     assert result.files_read == 0, report
-    assert result.memory_growth_mb < 50, report
+    assert result.memory_growth_mb < MEMORY_GROWTH_BOUND_MB, report
+    assert result.to_dict()["memory_growth_bound_mb"] == MEMORY_GROWTH_BOUND_MB  # stated with the figure
+    assert hostile_problems(result.to_dict()) == [], report  # and so judged by swsim verify
 
 
 def _report(result: HostileResult) -> str:
