@@ -122,4 +122,16 @@ class Ledger(Protocol):
         """(received_at, delivered_at) of every message received since ``since`` (epoch seconds)."""
         ...
 
+    def seqs_between(self, low: int, high: int) -> list[int]:
+        """The sequence numbers of the messages with ``low < seq <= high``, ascending (callers keep the range small)."""
+        ...
+
+    def trace_count(self, correlation_id: str) -> int:
+        """How many messages are about ``correlation_id`` (every party's)."""
+        ...
+
+    def recent_deadletters(self, limit: int) -> list[DeadLetter]:
+        """The newest ``limit`` dead letters (every sender's), newest first."""
+        ...
+
     def close(self) -> None: ...

@@ -296,6 +296,27 @@ class SqliteLedger(SqliteDb):
             ).fetchall()
         return [(float(a), None if b is None else float(b)) for a, b in rows]
 
+    def seqs_between(self, low: int, high: int) -> list[int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq", (low, high)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def trace_count(self, correlation_id: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM messages WHERE correlation_id = ?", (correlation_id,))
+            return int(row.fetchone()[0])
+
+    def recent_deadletters(self, limit: int) -> list[DeadLetter]:
+        cols = "id, sender, message_id, codes, errors, body, headers, channel, received_at, redriven_at, redrive_result"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {cols} FROM deadletters ORDER BY id DESC LIMIT ?",  # noqa: S608
+                (limit,),
+            ).fetchall()
+        return [_dl(r) for r in rows]
+
     def iter_messages(self, after_seq: int, limit: int) -> Iterator[MessageRecord]:
         with self._lock:
             rows = self._db.execute(

@@ -15,10 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.concurrency import run_in_threadpool
 
 from gateway.dashboard import views
+from gateway.dashboard.live import MAX_SEQ, Cursor
 from gateway.http.deps import Principal, gateway, principal
 from gateway.http.errors import ApiError
-from gateway.ledger import MessageRecord
-from gateway.service import Gateway
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
@@ -54,14 +53,11 @@ async def overview(request: Request) -> JSONResponse:
 
 
 @router.get("/api/search", dependencies=[Depends(operator)])
-async def search(request: Request, q: str) -> JSONResponse:
+async def search(request: Request, q: str, latest: bool = False) -> JSONResponse:
+    """``latest``: a long consignment's newest messages rather than its first (the page following it live)."""
     if len(q) > 200:
         raise ApiError(400, "REQUEST_INVALID", "the search text is longer than 200 characters")
-    return JSONResponse(await run_in_threadpool(views.search, gateway(request), q))
-
-
-MAX_SEQ = 2**63 - 1
-"""The largest ledger sequence number (SQLite's INTEGER, PostgreSQL's bigint): a larger one is refused (422)."""
+    return JSONResponse(await run_in_threadpool(views.search, gateway(request), q, latest))
 
 
 @router.get("/api/messages/{seq}", dependencies=[Depends(operator)])
@@ -73,18 +69,28 @@ async def message(request: Request, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)])
 
 
 @router.get("/api/stream", dependencies=[Depends(operator)])
-async def stream(request: Request) -> StreamingResponse:
-    """Server-sent events: ``message`` for every message the gateway records, ``tick`` every 2 s (side panels)."""
+async def stream(request: Request, after: str | None = None) -> StreamingResponse:
+    """Server-sent events: ``message`` for every message the gateway records, ``tick`` every 2 s (side panels),
+    ``skipped`` when the stream fell too far behind. It starts after ``Last-Event-ID`` (a ``message`` event's
+    ``id``), else ``after`` (the overview's ``cursor``), else now; see :mod:`gateway.dashboard.live`."""
     gw = gateway(request)
+    start = request.headers.get("last-event-id") or after
+    try:
+        cursor = Cursor.parse(start) if start else await run_in_threadpool(Cursor.now, gw.ledger)
+    except ValueError as e:
+        raise ApiError(400, "REQUEST_INVALID", str(e)) from None
 
     async def events() -> AsyncIterator[str]:
-        last = await run_in_threadpool(gw.ledger.max_seq)
         next_tick = 0.0
         while not await request.is_disconnected():
-            new = await run_in_threadpool(_after, gw, last)
-            for rec in new:
-                last = rec.seq or last
-                yield _event("message", await run_in_threadpool(views.message_view, rec))
+            skip_to, records = await run_in_threadpool(cursor.pending, gw.ledger)
+            if skip_to is not None:
+                skipped = {"after": cursor.high, "upto": skip_to}
+                cursor.skip(skip_to)
+                yield _event("skipped", skipped, str(cursor))
+            for rec in records:
+                cursor.sent(rec)
+                yield _event("message", await run_in_threadpool(views.message_view, rec), str(cursor))
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK_S
                 yield _event("tick", await run_in_threadpool(views.tick, gw))
@@ -93,9 +99,7 @@ async def stream(request: Request) -> StreamingResponse:
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-def _after(gw: Gateway, seq: int) -> list[MessageRecord]:
-    return list(gw.ledger.iter_messages(seq, 100))
-
-
-def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _event(name: str, data: Any, event_id: str | None = None) -> str:
+    """One SSE frame. JSON in ASCII: a raw U+2028/U+2029 would end a line for some readers and split the frame."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=True)}\n\n"

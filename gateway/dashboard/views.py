@@ -7,9 +7,12 @@ import math
 import time
 from typing import Any
 
+from gateway.dashboard.live import Cursor
 from gateway.ledger import MessageRecord
 from gateway.service import Gateway
 from schemas.codec import decode
+from schemas.codes import ClearanceDecision, RefundState, ResponseStatus
+from schemas.envelope import Message
 from schemas.errors import MessageError
 from schemas.message_types import TYPE_INFO, MessageType
 from schemas.summary import summary
@@ -20,7 +23,9 @@ FEED = 40
 WINDOW_S = 120
 """Seconds of history in the throughput and latency charts."""
 SEARCH_LIMIT = 500
-"""Messages of a consignment a search shows (the first, in order of arrival)."""
+"""Messages of a consignment a search shows (the first, or with ``latest`` the newest, in order of arrival)."""
+DEADLETTERS = 20
+"""Dead letters the panel shows (the newest)."""
 
 
 def type_name(code: str) -> str:
@@ -30,11 +35,25 @@ def type_name(code: str) -> str:
         return ""
 
 
+def says_no(m: Message) -> bool:
+    """Whether a message refuses something: a receipt with status 03 (rejected, whatever its reason code), a
+    clearance decision REFUSED, a refund case REFUSED."""
+    t, b = m.head.message_type, m.body
+    if t == MessageType.MT9999:
+        return bool(b.status_code == ResponseStatus.REJECTED)
+    if t == MessageType.CD101:
+        return bool(b.decision_code == ClearanceDecision.REFUSED)
+    if t == MessageType.TX201:
+        return bool(b.state_code == RefundState.REFUSED)
+    return False
+
+
 def message_view(rec: MessageRecord) -> dict[str, Any]:
     try:
-        what = summary(decode(rec.body))
+        m = decode(rec.body)
+        what, rejected = summary(m), says_no(m)
     except MessageError:
-        what = "(not decodable by this version)"
+        what, rejected = "(not decodable by this version)", False
     return {
         "seq": rec.seq,
         "t": rec.received_at,
@@ -46,6 +65,7 @@ def message_view(rec: MessageRecord) -> dict[str, Any]:
         "correlation": rec.correlation_id,
         "status": rec.status,
         "summary": what,
+        "rejected": rejected,
     }
 
 
@@ -60,8 +80,9 @@ def risk_alerts(gw: Gateway) -> list[dict[str, Any]]:
 
 
 def deadletters(gw: Gateway) -> list[dict[str, Any]]:
+    """The newest :data:`DEADLETTERS` dead letters, newest first (the tick's ``counts`` says how many in all)."""
     out = []
-    for d in gw.ledger.list_deadletters(None, 20, 0):
+    for d in gw.ledger.recent_deadletters(DEADLETTERS):
         first = d.errors[0] if d.errors else {}
         out.append({"id": d.id, "sender": d.sender, "message_id": d.message_id, "codes": d.codes,
                     "received_at": d.received_at, "reason": str(first.get("message", ""))[:300],
@@ -93,28 +114,36 @@ def tick(gw: Gateway) -> dict[str, Any]:
 
 
 def overview(gw: Gateway) -> dict[str, Any]:
+    """The first load; ``cursor``: where the live stream goes on from (taken first: a message recorded meanwhile
+    may be both in ``recent`` and streamed, which the page tells by its ``seq``)."""
+    cursor = str(Cursor.now(gw.ledger))
     parties = [{"id": p.id, "name": p.name, "role": p.role.value} for p in gw.registry.parties.values()]
-    return {"parties": parties, "recent": [message_view(r) for r in recent(gw)], **tick(gw)}
+    return {"parties": parties, "recent": [message_view(r) for r in recent(gw)], "cursor": cursor, **tick(gw)}
 
 
-def _timeline(query: str, kind: str, records: list[MessageRecord]) -> dict[str, Any]:
-    """A consignment's timeline from ``gw.ledger.trace(..., SEARCH_LIMIT + 1)``: its first :data:`SEARCH_LIMIT`
-    messages, in order of arrival (``more``: there are others after them)."""
-    return {"query": query, "kind": kind, "messages": [message_view(r) for r in records[:SEARCH_LIMIT]],
-            "more": len(records) > SEARCH_LIMIT}  # fmt: skip
+def _timeline(gw: Gateway, query: str, kind: str, total: int, latest: bool) -> dict[str, Any]:
+    """A consignment's timeline, bounded: its first :data:`SEARCH_LIMIT` messages in order of arrival, or with
+    ``latest`` its newest ones. ``total``: how many it has; ``offset``: how many come before the first one shown;
+    ``more``: others follow the last one shown."""
+    offset = max(0, total - SEARCH_LIMIT) if latest else 0
+    records = gw.ledger.trace(query, None, SEARCH_LIMIT, offset)
+    total = max(total, offset + len(records))  # some may have come since they were counted
+    return {"query": query, "kind": kind, "messages": [message_view(r) for r in records], "total": total,
+            "offset": offset, "more": offset + len(records) < total}  # fmt: skip
 
 
-def search(gw: Gateway, q: str) -> dict[str, Any]:
+def search(gw: Gateway, q: str, latest: bool = False) -> dict[str, Any]:
     """A consignment / waybill (correlation id) gives its timeline (bounded); a message id gives that message."""
     q = q.strip()
-    by_consignment = gw.ledger.trace(q, None, SEARCH_LIMIT + 1) if q else []
-    if by_consignment:
-        return _timeline(q, "consignment", by_consignment)
+    total = gw.ledger.trace_count(q) if q else 0
+    if total:
+        return _timeline(gw, q, "consignment", total, latest)
     found = gw.ledger.find_visible(q, None) if q else []
     if found and found[0].correlation_id:
         corr = found[0].correlation_id
-        return _timeline(corr, "consignment of message " + q, gw.ledger.trace(corr, None, SEARCH_LIMIT + 1))
-    return {"query": q, "kind": "message", "messages": [message_view(r) for r in found], "more": False}
+        return _timeline(gw, corr, "consignment of message " + q, gw.ledger.trace_count(corr), latest)
+    return {"query": q, "kind": "message", "messages": [message_view(r) for r in found], "total": len(found),
+            "offset": 0, "more": False}  # fmt: skip
 
 
 def detail(gw: Gateway, seq: int) -> dict[str, Any] | None:

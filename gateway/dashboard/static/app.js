@@ -4,7 +4,7 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const state = { key: "", parties: [], names: {}, follow: true, query: "", timeline: [], feed: [] };
+const state = { key: "", parties: [], names: {}, follow: true, query: "", timeline: [], feed: [], cursor: "" };
 
 function keyFromUrl() {
   const m = /key=([^&]+)/.exec(location.hash);
@@ -80,7 +80,7 @@ function lanesFor(messages) {
     || customsRank(a) - customsRank(b) || a.localeCompare(b));
 }
 
-function drawTimeline(messages) {
+function drawTimeline(messages, offset) {
   state.timeline = messages;
   const svg = document.getElementById("timeline");
   svg.replaceChildren();
@@ -97,8 +97,7 @@ function drawTimeline(messages) {
   });
   messages.forEach((m, i) => {
     const y = top + 16 + i * rowH;
-    const cls = "step" + (m.summary.includes("Rejected") || m.summary.includes("19010") ? " reject" : "")
-      + (m.type === "RA101" ? " alert" : "");
+    const cls = "step" + (m.rejected ? " reject" : "") + (m.type === "RA101" ? " alert" : "");
     const g = el("g", { class: cls, "data-seq": m.seq, "data-type": m.type, "data-index": i });
     for (const r of m.receivers) {
       const x1 = x(m.sender), x2 = x(r);
@@ -108,7 +107,7 @@ function drawTimeline(messages) {
     }
     const mid = m.receivers.length ? (x(m.sender) + x(m.receivers[0])) / 2 : x(m.sender);
     g.append(el("text", { x: mid, y: y - 5, "text-anchor": "middle" },
-      `${i + 1}. ${m.type} ${m.type_name}`.slice(0, 60)));
+      `${offset + i + 1}. ${m.type} ${m.type_name}`.slice(0, 60)));
     g.append(el("text", { x: mid, y: y + 12, "text-anchor": "middle", class: "what" }, m.summary.slice(0, 70)));
     g.append(el("title", {}, `${when(m.t)} ${m.message_id}\n${m.summary}`));
     g.addEventListener("click", () => showMessage(m.seq));
@@ -116,11 +115,30 @@ function drawTimeline(messages) {
   });
 }
 
+// following live: the consignment's newest messages; a search: its first ones. The title says which, of how many.
 async function loadTimeline(q) {
-  const r = await api("search?q=" + encodeURIComponent(q));
+  const r = await api("search?q=" + encodeURIComponent(q) + (state.follow ? "&latest=true" : ""));
+  if (q !== state.query) return; // another search, or another consignment followed, since
   document.getElementById("tl-title").textContent = r.messages.length
-    ? `${r.query} (${r.kind}, ${r.messages.length} messages)` : `${q}: nothing found`;
-  drawTimeline(r.messages);
+    ? `${r.query} (${r.kind}, ${timelineCount(r)})` : `${q}: nothing found`;
+  drawTimeline(r.messages, r.offset);
+}
+
+function timelineCount(r) {
+  const n = r.messages.length;
+  if (n === r.total) return `${n} messages`;
+  if (r.offset > 0) return `latest ${n} of ${r.total} messages: steps ${r.offset + 1}–${r.offset + n}`;
+  return `first ${n} of ${r.total} messages, more not shown`;
+}
+
+// one reload at a time, and one more if messages came meanwhile (a burst of messages: two reloads, not hundreds)
+let timelineBusy = false, timelineAgain = false;
+async function reloadTimeline() {
+  if (timelineBusy) { timelineAgain = true; return; }
+  timelineBusy = true;
+  try {
+    do { timelineAgain = false; await loadTimeline(state.query).catch(() => {}); } while (timelineAgain);
+  } finally { timelineBusy = false; }
 }
 
 // ------------------------------------------------------------------ message detail
@@ -153,6 +171,7 @@ function renderList(id, items, render, empty) {
 }
 
 function feedItem(m) {
+  if (m.note) return html("li", "muted note", m.note);
   const li = html("li", "msg", `${when(m.t)} ${m.type} ${label(m.sender)} → ${m.receivers.map(label).join(", ")}: ${m.summary}`);
   li.dataset.seq = m.seq;
   li.addEventListener("click", () => showMessage(m.seq));
@@ -175,6 +194,8 @@ function chart(id, series, colors, unit) {
 
 function renderTick(d) {
   renderList("alerts", d.risk_alerts, (a) => html("li", "", `${when(a.t)} ${a.summary} — from ${label(a.sender)}${a.correlation ? " (" + a.correlation + ")" : ""}`), "none");
+  const dlqTotal = d.counts.deadletters, shown = d.deadletters.length;
+  document.getElementById("dlq-count").textContent = dlqTotal > shown ? `(newest ${shown} of ${dlqTotal})` : `(${dlqTotal})`;
   renderList("dlq", d.deadletters, (x) => {
     const li = html("li", "", `#${x.id} ${when(x.received_at)} ${x.sender || "unknown sender"} ${x.message_id || ""}: `);
     x.codes.forEach((c) => li.append(html("span", "code", c), " "));
@@ -202,15 +223,39 @@ function renderTick(d) {
   }
 }
 
-function onMessage(m) {
-  flash(m);
-  state.feed.unshift(m);
+function addToFeed(item) {
+  state.feed.unshift(item);
   state.feed = state.feed.slice(0, 60);
   renderList("feed", state.feed, feedItem, "");
+}
+
+function onMessage(m) {
+  if (state.feed.some((x) => x.seq === m.seq)) return; // the first load had it already
+  flash(m);
+  addToFeed(m);
   if (m.correlation && (state.follow || state.query === m.correlation)) {
     if (state.follow && state.query !== m.correlation) state.query = m.correlation;
-    loadTimeline(state.query).catch(() => {});
+    reloadTimeline();
   }
+}
+
+function onSkipped(d) {
+  addToFeed({ note: `… the stream fell behind: messages #${d.after + 1}–#${d.upto} are not shown here (search finds them)` });
+}
+
+// One server-sent event from its lines ("field: value"): its name, data (JSON) and id. Only "\n" ends a line here:
+// JSON text may hold U+2028/U+2029, which a regular expression's "." and "$" would stop at.
+function parseEvent(chunk) {
+  const ev = { event: "message", data: [], id: null };
+  for (const line of chunk.split("\n")) {
+    const i = line.indexOf(":");
+    if (i <= 0) continue; // a comment, or a line without a field
+    const field = line.slice(0, i), value = line.slice(i + 1).replace(/^ /, "");
+    if (field === "data") ev.data.push(value);
+    else if (field === "event") ev.event = value;
+    else if (field === "id") ev.id = value;
+  }
+  return ev;
 }
 
 // ------------------------------------------------------------------ live stream (server-sent events over fetch)
@@ -218,7 +263,9 @@ async function stream() {
   const conn = document.getElementById("conn");
   for (;;) {
     try {
-      const r = await fetch("/dashboard/api/stream", { headers: { "X-API-Key": state.key, Accept: "text/event-stream" } });
+      // resume where the first load, or the last event received, left off
+      const headers = { "X-API-Key": state.key, Accept: "text/event-stream", "Last-Event-ID": state.cursor };
+      const r = await fetch("/dashboard/api/stream", { headers });
       if (!r.ok) throw new Error("HTTP " + r.status);
       conn.textContent = "live"; conn.className = "conn live";
       const reader = r.body.getReader();
@@ -230,12 +277,18 @@ async function stream() {
         buf += dec.decode(value, { stream: true });
         let i;
         while ((i = buf.indexOf("\n\n")) >= 0) {
-          const chunk = buf.slice(0, i); buf = buf.slice(i + 2);
-          const ev = /^event: (.*)$/m.exec(chunk), data = /^data: (.*)$/m.exec(chunk);
-          if (!ev || !data) continue;
-          const d = JSON.parse(data[1]);
-          if (ev[1] === "message") onMessage(d);
-          else if (ev[1] === "tick") renderTick(d);
+          const ev = parseEvent(buf.slice(0, i)); buf = buf.slice(i + 2);
+          if (!ev.data.length) continue;
+          let d;
+          try { d = JSON.parse(ev.data.join("\n")); } catch (e) {
+            addToFeed({ note: `an event (${ev.event}) could not be read: ${e.message}` }); // say so, and go on
+            if (ev.id !== null) state.cursor = ev.id;
+            continue;
+          }
+          if (ev.event === "message") onMessage(d);
+          else if (ev.event === "tick") renderTick(d);
+          else if (ev.event === "skipped") onSkipped(d);
+          if (ev.id !== null) state.cursor = ev.id; // once handled: a reconnect resends what was not
         }
       }
     } catch (e) {
@@ -255,6 +308,7 @@ async function main() {
     for (const p of o.parties) state.names[p.id] = p.name;
     drawNetwork();
     state.feed = o.recent;
+    state.cursor = o.cursor;
     renderList("feed", state.feed, feedItem, "");
     renderTick(o);
     const last = o.recent.find((m) => m.correlation);
