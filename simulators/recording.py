@@ -7,7 +7,8 @@ Format (version 1): gzip-compressed JSON lines, read and written as a stream (a 
   "headers": [[<name>, <value as text>], ...], "body": <text>}``. Bodies and header values that are not UTF-8
   are written as ``{"b64": <base64>}`` instead of text.
 
-Lines are in time order. ``t`` is when the record was sent (recorded: the broker's timestamp).
+Lines are in time order (``swsim record`` sorts what it consumed, :mod:`simulators.timeorder`). ``t`` is when the
+record was sent (recorded: the broker's timestamp), a finite number. A recording holds at least one record.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 import time
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 FORMAT = "swsim-recording"
+_MAGIC = b"\x1f\x8b"
+_CHUNK = 64 * 1024
 VERSION = 1
 
 
@@ -37,6 +42,8 @@ class Entry:
     key: bytes | None
     headers: list[tuple[str, bytes]]
     body: bytes
+    line: int = field(default=0, compare=False)
+    """Its line in the recording it was read from (0: not read from a file)."""
 
     def header(self, name: str) -> str | None:
         found = None
@@ -70,6 +77,8 @@ class Writer:
         self._f.write(json.dumps(head) + "\n")
 
     def write(self, e: Entry) -> None:
+        if not math.isfinite(e.t):
+            raise ValueError(f"a record's time must be a finite number of seconds, not {e.t!r}")
         line = {
             "t": round(e.t, 6),
             "topic": e.topic,
@@ -91,40 +100,123 @@ class Writer:
 
 
 def read(path: Path) -> Iterator[Entry]:
-    """Stream the entries of a recording (raises RecordingError, naming the line, on anything malformed)."""
+    """Stream the entries of a recording (raises RecordingError, naming the line, on anything malformed; a recording
+    with a header but no records is an error too: there is nothing to replay)."""
     try:
-        f = gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 (a generator: closed by the with below)
-        first = f.readline()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise RecordingError(f"{path}: not a gzip-compressed recording ({exc})") from None
+        f = path.open("rb")
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read ({exc.strerror or exc})") from None
     with f:
-        try:
-            head = json.loads(first)
-        except ValueError:
-            raise RecordingError(f"{path}: line 1 is not the JSON header of a recording") from None
+        lines = _lines(f, path)
+        first = next(lines, None)
+        if first is None:
+            raise RecordingError(f"{path}: empty file (no header line)")
+        head = _json(first, path, 1, "is not the JSON header of a recording")
         if not isinstance(head, dict) or head.get("format") != FORMAT:
             raise RecordingError(f"{path}: line 1 does not say format {FORMAT!r}")
         if head.get("version") != VERSION:
             raise RecordingError(f"{path}: recording version {head.get('version')!r}; this swsim reads {VERSION}")
-        for n, line in enumerate(_lines(f, path), start=2):
+        count = 0
+        for n, line in enumerate(lines, start=2):
             if not line.strip():
                 continue
-            try:
-                d = json.loads(line)
-                key = d["key"]
-                yield Entry(
-                    float(d["t"]),
-                    str(d["topic"]),
-                    None if key is None else _bytes(key),
-                    [(str(k), _bytes(v)) for k, v in d["headers"]],
-                    _bytes(d["body"]),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise RecordingError(f"{path}: line {n} is not a recorded record ({exc})") from None
+            yield _entry(_json(line, path, n, "is not a recorded record"), path, n)
+            count += 1
+        if count == 0:
+            raise RecordingError(f"{path}: empty recording (a header but no records)")
 
 
-def _lines(f: IO[str], path: Path) -> Iterator[str]:
+def _json(line: str, path: Path, n: int, what: str) -> Any:
     try:
-        yield from f
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise RecordingError(f"{path}: the file is truncated or corrupt ({exc})") from None
+        return json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise RecordingError(f"{path}: line {n} {what} ({why})") from None
+
+
+def _entry(d: Any, path: Path, n: int) -> Entry:
+    try:
+        t = d["t"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise ValueError(f"t is {t!r}, not a finite number of seconds")
+        key = d["key"]
+        return Entry(
+            float(t),
+            str(d["topic"]),
+            None if key is None else _bytes(key),
+            [(str(k), _bytes(v)) for k, v in d["headers"]],
+            _bytes(d["body"]),
+            n,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RecordingError(f"{path}: line {n} is not a recorded record ({exc})") from None
+
+
+def _lines(f: IO[bytes], path: Path) -> Iterator[str]:
+    """The file's lines, decompressed and decoded here (not by :mod:`gzip`, which reads ahead), so a file that is
+    truncated, corrupt or not UTF-8 is reported at the line where it breaks."""
+    done = [0]  # lines read so far
+    pending = b""
+    for data in _decompressed(f, path, done):
+        *complete, pending = (pending + data).split(b"\n")
+        for raw in complete:
+            done[0] += 1
+            yield _decoded(raw, path, done[0])
+    if pending:
+        yield _decoded(pending, path, done[0] + 1)
+
+
+def _decoded(raw: bytes, path: Path, n: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path}: line {n} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def _decompressed(f: IO[bytes], path: Path, done: list[int]) -> Iterator[bytes]:
+    """The gzip members of ``f``, decompressed piece by piece; ``done[0]``: the lines read so far (for errors)."""
+    d = zlib.decompressobj(wbits=31)
+    empty = True
+    while True:
+        try:
+            chunk = f.read(_CHUNK)
+        except OSError as exc:
+            raise RecordingError(f"{path}: cannot read after line {done[0]} ({exc.strerror or exc})") from None
+        if not chunk:
+            if not empty and not d.eof:
+                raise RecordingError(f"{path}: the file is truncated after line {done[0]} (the gzip stream stops)")
+            return
+        if empty and chunk[:2] != _MAGIC:
+            raise RecordingError(f"{path}: not a gzip-compressed recording (it does not start as gzip does)")
+        empty = False
+        while chunk:
+            if d.eof:  # another gzip member, or padding
+                if not chunk.strip(b"\0"):
+                    break
+                if chunk[:2] != _MAGIC:
+                    raise RecordingError(f"{path}: data that is not gzip follows line {done[0]}")
+                d = zlib.decompressobj(wbits=31)
+            saved = d.copy()
+            try:
+                out = d.decompress(chunk)
+            except zlib.error as exc:
+                yield from _until_broken(saved, chunk)
+                raise RecordingError(f"{path}: the file is corrupt after line {done[0]} ({exc})") from None
+            yield out
+            chunk = d.unused_data if d.eof else b""
+
+
+def _until_broken(d: Any, chunk: bytes, step: int = 256) -> Iterator[bytes]:
+    """What ``d`` decompresses from ``chunk`` before the damage in it: fed ``step`` bytes at a time, and the piece
+    with the damage a byte at a time (zlib gives nothing from a call that fails)."""
+    for i in range(0, len(chunk), step):
+        piece = chunk[i : i + step]
+        saved = d.copy()
+        try:
+            out = d.decompress(piece)
+        except zlib.error:
+            if step == 1:
+                return
+            yield from _until_broken(saved, piece, 1)
+            return
+        yield out

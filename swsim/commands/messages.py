@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +41,7 @@ def validate_cmd(
         typer.Argument(help="XML or JSON message files, or folders of them (*.xml, *.json).", exists=True),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")] = False,
-    max_bytes: Annotated[int, typer.Option(help="Refuse messages larger than this.")] = DEFAULT_MAX_BYTES,
+    max_bytes: Annotated[int, typer.Option(help="Refuse messages larger than this.", min=1)] = DEFAULT_MAX_BYTES,
 ) -> None:
     """Validate messages against the published schemas and rules; every error with code, location and fix.
 
@@ -78,11 +80,12 @@ def samples_cmd(
 ) -> None:
     """Write a valid sample of every message type in both encodings (synthetic parties, valid check characters)."""
     samples = all_samples(seed)
-    for fmt in ("xml", "json"):
-        folder = out_dir / fmt
-        folder.mkdir(parents=True, exist_ok=True)
-        for code, message in samples.items():
-            (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))
+    with _writing(out_dir):
+        for fmt in ("xml", "json"):
+            folder = out_dir / fmt
+            folder.mkdir(parents=True, exist_ok=True)
+            for code, message in samples.items():
+                (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))
     out.print(f"wrote {len(samples)} message types x 2 encodings to {escape(str(out_dir))}/xml and /json")
 
 
@@ -90,6 +93,26 @@ def schemas_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write xsd/ and json/ schemas into.")],
 ) -> None:
     """Write the XSD and JSON Schema of every message type, plus index.json listing them."""
+    with _writing(out_dir):
+        index = _write_schemas(out_dir)
+    out.print(f"wrote {len(index)} XSDs and {len(index)} JSON Schemas to {escape(str(out_dir))}")
+
+
+@contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """Turn a folder that cannot be written (a file, no permission, a full disk) into a clear error, exit status 2."""
+    if out_dir.exists() and not out_dir.is_dir():
+        err.print(f"[red]cannot write to {escape(str(out_dir))}: it is a file, not a folder[/red]")
+        raise typer.Exit(2)
+    try:
+        yield
+    except OSError as e:
+        where = escape(str(e.filename or out_dir))
+        err.print(f"[red]cannot write to {where}: {escape(e.strerror or str(e))}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _write_schemas(out_dir: Path) -> list[dict[str, str]]:
     (out_dir / "xsd").mkdir(parents=True, exist_ok=True)
     (out_dir / "json").mkdir(parents=True, exist_ok=True)
     index = []
@@ -112,4 +135,4 @@ def schemas_cmd(
             }
         )
     (out_dir / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    out.print(f"wrote {len(index)} XSDs and {len(index)} JSON Schemas to {escape(str(out_dir))}")
+    return index

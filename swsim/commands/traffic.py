@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -119,9 +119,11 @@ def record_cmd(
     from_beginning: Annotated[bool, typer.Option(help="Also take what the ingress topic already holds.")] = False,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
 ) -> None:
-    """Record the exchange: every record parties send to the ingress topic, with its time, key, headers and body."""
+    """Record the exchange: every record parties send to the ingress topic, with its time, key, headers and body.
+    The recording is written in time order when the recording stops (records come partition by partition)."""
     from gateway.topics import Topics
-    from simulators.recording import Entry, Writer
+    from simulators.recording import Entry
+    from simulators.timeorder import SortedWriter
     from swsim.transport.kafka import KafkaTransport
 
     settings = _settings(bootstrap)
@@ -135,22 +137,31 @@ def record_cmd(
     consumer = transport.consumer([topics.ingress], f"swsim-record-{time.time_ns()}", from_beginning, assign=True)
     deadline = None if duration is None else time.monotonic() + duration
     try:
-        w = Writer(out_file, f"swsim record {topics.ingress}")
+        w = SortedWriter(out_file, f"swsim record {topics.ingress}")
     except OSError as e:
         consumer.close()
         transport.close()
-        out.print(f"[red]cannot write {out_file}: {e.strerror or e}[/red]")
-        raise typer.Exit(2) from None
+        _cannot_write(out_file, e)
     try:
         with w:
             out.print(f"recording {topics.ingress} to {out_file}; Ctrl-C stops")
-            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-                for r in consumer.poll(0.2, 1000):
-                    w.write(Entry(r.timestamp_ms / 1000, r.topic, r.key, list(r.headers), r.value))
-    finally:
-        consumer.close()
-        transport.close()
+            try:
+                while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                    for r in consumer.poll(0.2, 1000):
+                        w.write(Entry(r.timestamp_ms / 1000, r.topic, r.key, list(r.headers), r.value))
+            finally:
+                consumer.close()
+                transport.close()
+            if w.received:
+                out.print(f"writing {w.received} records in time order")
+    except OSError as e:
+        _cannot_write(out_file, e)
     out.print(f"recorded {w.count} messages to {out_file}")
+
+
+def _cannot_write(path: Path, e: OSError) -> NoReturn:
+    out.print(f"[red]cannot write {path}: {e.strerror or e}[/red]")
+    raise typer.Exit(2) from None
 
 
 def replay_cmd(
@@ -166,21 +177,35 @@ def replay_cmd(
 ) -> None:
     """Replay a recording into a running exchange, re-signed, with fresh message ids; report timing fidelity."""
     from simulators.recording import RecordingError, read
+    from simulators.replay import ReplayError, check_tag
 
     if (speed is None) == (not max_rate):
         raise typer.BadParameter("give exactly one of --speed N or --max-rate")
+    if tag is not None:
+        try:
+            check_tag(tag)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="'--tag'") from None
     settings = _settings(bootstrap)
     if not file.exists():
         raise typer.BadParameter(f"{file} does not exist")
-    run = tag or format(time.time_ns() // 1_000_000 % 36**6, "x")
+    run = tag if tag is not None else format(time.time_ns() // 1_000_000 % 36**6, "x")
     try:
         stats = _send(settings, read(file), None if max_rate else speed, run, None, "replaying", _producer(producer))
-    except RecordingError as e:
-        out.print(f"[red]{e}[/red]")
+    except (RecordingError, ReplayError) as e:
+        said = str(e)
+        out.print(f"[red]{said if said.startswith(str(file)) else f'{file}: {said}'}[/red]")
         raise typer.Exit(2) from None
+    if stats.unrewritten:
+        out.print(f"[red]{stats.unrewritten} records hold no message (no MessageID to rewrite): sent unchanged, "
+                  "the gateway refuses them again[/red]")  # fmt: skip
     if as_json:
         timing = {f"timing_error_{k}": v for k, v in stats.timing().items()}
-        print(json.dumps({"sent": stats.sent, "skipped": stats.skipped, "duration_s": round(stats.duration_s, 3),
-                          "rate": round(stats.rate, 1), "tag": run, **timing}))  # fmt: skip
+        print(json.dumps({"sent": stats.sent, "skipped": stats.skipped, "unrewritten": stats.unrewritten,
+                          "duration_s": round(stats.duration_s, 3), "rate": round(stats.rate, 1), "tag": run,
+                          **timing}))  # fmt: skip
     else:
         out.print(f"replayed message ids carry the suffix .{run}")
+    if stats.sent == 0:
+        out.print(f"[red]{file}: nothing replayed: none of its {stats.skipped} records is on an ingress topic[/red]")
+        raise typer.Exit(2)

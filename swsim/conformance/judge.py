@@ -87,6 +87,8 @@ class Match:
     refused: dict[int, DeadLetter] = field(default_factory=dict)
     exact: set[int] = field(default_factory=set)
     """The replies whose message is just as the rule asks (receiver, and cause where it must answer)."""
+    shown: set[int] = field(default_factory=set)
+    """Other messages a failed check shows in place of a missing reply (ledger seqs)."""
 
     def complete(self, rule: Rule, exact: bool = False) -> bool:
         done = len(self.exact) if exact else len(self.found)
@@ -186,6 +188,7 @@ def judge(stim: Stimulus, m: Match, leftovers: list[MessageRecord], time_scale: 
         if r is None:
             other = next((x for x in leftovers if stim.message_id and x.causation_id == stim.message_id), None)
             if other is not None:
+                m.shown.add(other.seq or 0)
                 got = f"{other.message_type} {other.message_id} to {', '.join(other.receivers)}"
                 checks.append(Check("type", False, want, got, label, _shown(other.body)))
             else:
@@ -256,22 +259,14 @@ def _content(reply: Reply, stim: Stimulus, m: Any) -> list[str]:
     b = m.body
     t = reply.type
     problems: list[str] = []
-    code: str | None = None
+    code = _code(t, b)
     if t == MessageType.MT9999:
-        code = b.status_code.value
         if stim.message_id and b.reference_message_id != stim.message_id:
             problems.append(f"ReferenceMessageID is {b.reference_message_id}, not {stim.message_id}")
     elif t == MessageType.CD101:
-        code = b.decision_code.value
         if b.transport_contract_document.id != stim.bill:
             problems.append(f"the decision is about {b.transport_contract_document.id}, not {stim.bill}")
-    elif t == MessageType.TT102:
-        broken = [s.seal_id for s in b.seal_check if s.status_code.value != "OK"]
-        code = "broken" if broken or not b.seal_check else "intact"
-    elif t == MessageType.TT103:
-        code = b.result_code.value
     elif t == MessageType.TX201:
-        code = b.state_code.value
         if "case" in stim.expect and b.case_id != stim.expect["case"]:
             problems.append(f"CaseID is {b.case_id}, not {stim.expect['case']}")
     elif t == MessageType.JV101 and b.transport_contract_document.id != stim.bill:
@@ -285,6 +280,22 @@ def _content(reply: Reply, stim: Stimulus, m: Any) -> list[str]:
     if reply.allowed and code is not None and code not in reply.allowed:
         problems.append(f"code {code} is not one of {'/'.join(reply.allowed)}")
     return problems
+
+
+def _code(t: MessageType, b: Any) -> str | None:
+    """The code a reply of type ``t`` says (``b``: its body), the one a rule's ``allowed`` names; None: none."""
+    if t == MessageType.MT9999:
+        return str(b.status_code.value)
+    if t == MessageType.CD101:
+        return str(b.decision_code.value)
+    if t == MessageType.TT102:
+        broken = [s.seal_id for s in b.seal_check if s.status_code.value != "OK"]
+        return "broken" if broken or not b.seal_check else "intact"
+    if t == MessageType.TT103:
+        return str(b.result_code.value)
+    if t == MessageType.TX201:
+        return str(b.state_code.value)
+    return None
 
 
 def task_problems(task: dict[str, Any], m: Any) -> list[str]:

@@ -13,6 +13,7 @@ from gateway.ledger import DeadLetter, MessageRecord
 from gateway.topics import Topics
 from schemas.envelope import Message
 from swsim.conformance.contract import rule
+from swsim.conformance.extras import extras
 from swsim.conformance.judge import Check, Match, Stimulus, judge, match, silence
 from swsim.demo.driver import Driver, ScenarioFailed
 from swsim.node.runtime import Context
@@ -84,6 +85,8 @@ class Play:
         """The MessageIDs of this scenario's stimuli so far, each with the message types its rule asks for."""
         self.last: MessageRecord | None = None
         """The stimulus of the latest step."""
+        self.judged: list[tuple[Stimulus, Match, StepResult]] = []
+        """Every stimulus judged, with its replies and step (:meth:`finish` looks for answers that came later)."""
 
     # ------------------------------------------------------------ what the node under test sent
     def _scan(self) -> None:
@@ -199,7 +202,7 @@ class Play:
             claimed = set(self.claimed)
             checks = silence(stim, [r for r in self.sent if r.received_at >= stim.at - 0.001], claimed)
             self.claimed = claimed
-            return self._record_step(StepResult(title, stim.rule.id, shown, checks, body), Match())
+            return self._record_step(stim, StepResult(title, stim.rule.id, shown, checks, body), Match())
         limit = max(r.within_s for r in stim.rule.replies) * self.time_scale
         deadline = time.monotonic() + limit * GRACE + 1.0
         settle: float | None = None  # every reply found, but not all as the rule asks: wait a little for those
@@ -220,14 +223,33 @@ class Play:
         self.claimed, self.claimed_dl = claimed, claimed_dl
         leftovers = [r for r in sent if r.seq not in self.claimed]
         checks = judge(stim, m, leftovers, self.time_scale)
-        return self._record_step(StepResult(title, stim.rule.id, shown, checks, body), m)
+        checks.extend(extras(stim, m, leftovers, self.claimed, same_type_only=True))  # the rest: see finish()
+        return self._record_step(stim, StepResult(title, stim.rule.id, shown, checks, body), m)
 
-    def _record_step(self, step: StepResult, m: Match) -> Match:
+    def _record_step(self, stim: Stimulus | None, step: StepResult, m: Match) -> Match:
         self.steps.append(step)
-        for c in step.checks:
+        if stim is not None:
+            self.judged.append((stim, m, step))
+        self._said(step.checks)
+        return m
+
+    def _said(self, checks: list[Check]) -> None:
+        for c in checks:
             if not c.ok:
                 self.say(f"    FAIL {c.code} ({c.reply}): expected {c.expected}; got {c.received}")
-        return m
+
+    def finish(self) -> None:
+        """After the scenario's last step: wait a moment, then fail every step whose stimulus the node answered
+        beyond its rule (a second, contradicting reply that came after the step was judged, or a message no later
+        step took as its reply); see :mod:`swsim.conformance.extras`."""
+        if not any(stim.message_id for stim, _m, _step in self.judged):
+            return
+        time.sleep(SETTLE_S)
+        self._scan()
+        for stim, m, step in self.judged:
+            checks = extras(stim, m, self.sent, self.claimed)
+            step.checks.extend(checks)
+            self._said(checks)
 
     def line(self, title: str, rule_id: str, role: str, peer: Any, message: Any, since: float) -> None:
         """The simulated peer bureau ``peer`` (a TaxHandler) queued ``message`` for the dedicated line to the bureau
@@ -258,7 +280,7 @@ class Play:
                 Check("time", took <= limit, f"within {limit:.1f} s", f"after {took:.2f} s", label),
             ]
         shown = f"{message.head.message_type.value} {message.head.message_id} over the line about {rid}"
-        self._record_step(StepResult(title, rule_id, shown, checks, None), Match())
+        self._record_step(None, StepResult(title, rule_id, shown, checks, None), Match())
 
     def body(self, m: Match, index: int) -> Any:
         """The decoded body of the reply found for the rule's reply ``index``; Abort when there is none."""

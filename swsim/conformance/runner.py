@@ -193,6 +193,7 @@ def run_conformance(
             except (Abort, ScenarioFailed) as e:
                 result.aborted = str(e)
                 say(f"  stopped: {e}")
+            play.finish()
             report.scenarios.append(result)
     finally:
         stack.stop()

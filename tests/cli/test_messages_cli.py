@@ -149,3 +149,25 @@ def test_bench_gateway_refuses_an_unknown_client() -> None:
         assert done.returncode == 2
         assert f"{option} is confluent or kafka-python" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["samples", "schemas"])
+def test_writing_into_a_file_instead_of_a_folder_is_a_clear_error(tmp_path: Path, command: str) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out in (afile, afile / "sub"):
+        result = runner.invoke(app, [command, "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "cannot write to" in result.output
+        assert "Traceback" not in result.output
+        assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize("limit", ["-5", "0"])
+def test_validate_refuses_a_max_bytes_that_is_not_positive(tmp_path: Path, limit: str) -> None:
+    runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["validate", "--max-bytes", limit, str(tmp_path / "json" / "MT9999.json")])
+    assert result.exit_code == 2, result.output
+    assert "--max-bytes" in result.output
+    assert "invalid" not in result.output.lower().replace("invalid value", "")

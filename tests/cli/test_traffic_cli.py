@@ -1,0 +1,58 @@
+"""``swsim replay`` on bad input: a clear error and exit status 2, never a traceback (no broker is reached: every
+case is refused before the first send)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from swsim.cli import app
+
+runner = CliRunner()
+NOWHERE = ["--bootstrap", "127.0.0.1:9"]  # refused before anything is sent
+HEAD = b'{"format": "swsim-recording", "version": 1}\n'
+LINE = b'{"t":%s,"topic":"%s","key":null,"headers":[],"body":"{\\"Head\\":{\\"MessageID\\":\\"M1\\"}}"}\n'
+
+
+def _corrupt() -> bytes:
+    """Damaged compressed data after line 2 (zlib.error, which is no OSError)."""
+    c = zlib.compressobj(wbits=31)
+    return c.compress(HEAD + LINE % (b"1", b"sw.ingress")) + c.flush(zlib.Z_FULL_FLUSH) + b"\x07" + bytes(50)
+
+
+def _replay(tmp_path: Path, content: bytes, *args: str) -> tuple[int, str]:
+    p = tmp_path / "rec.jsonl.gz"
+    p.write_bytes(content)
+    r = runner.invoke(app, ["replay", str(p), "--max-rate", *NOWHERE, *args])
+    assert "Traceback" not in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    return r.exit_code, " ".join(r.output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("tag", ["a b", "<x/>", "a.b", "", "T" * 24])
+def test_a_tag_that_would_spoil_the_message_ids_is_refused(tmp_path: Path, tag: str) -> None:
+    code, said = _replay(tmp_path, gzip.compress(HEAD + LINE % (b"1", b"sw.ingress")), "--tag", tag)
+    assert code == 2, said
+    assert "--tag" in said
+    assert "must be 1 to 23 letters, digits, '_', ':' or '-'" in said
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (gzip.compress(HEAD), "empty recording (a header but no records)"),
+        (gzip.compress(HEAD + LINE % (b"1", b"sw.ingress") + LINE % (b"NaN", b"sw.ingress")), "line 3 "),
+        (gzip.compress(HEAD + LINE % (b"Infinity", b"sw.ingress")), "line 2 "),
+        (gzip.compress(HEAD + LINE % (b"1", b"sw.other")), "nothing replayed: none of its 1 records"),
+        (_corrupt(), "the file is corrupt after line 2 "),
+    ],
+    ids=["header-only", "nan", "infinity", "no-ingress", "corrupt"],
+)
+def test_a_recording_that_cannot_be_replayed_is_refused(tmp_path: Path, content: bytes, says: str) -> None:
+    code, said = _replay(tmp_path, content, "--tag", "t1")
+    assert code == 2, said
+    assert says in said
