@@ -34,7 +34,8 @@ CODES: dict[str, str] = {
     "UNKNOWN_ELEMENT": "An element or key that the message type does not define.",
     "DUPLICATE_ELEMENT": "An element that may occur once occurs more than once.",
     "ELEMENT_OUT_OF_ORDER": "Elements are not in the order the schema defines.",
-    "UNEXPECTED_ATTRIBUTE": "Attributes are not used by these message types.",
+    "UNEXPECTED_ATTRIBUTE": "An attribute the XSD does not allow (only xsi:schemaLocation, "
+    "xsi:noNamespaceSchemaLocation and an xsi:type naming the element's own type are).",
     "UNEXPECTED_TEXT": "Text directly inside an element that only holds elements.",
     "REQUIRED_MISSING": "A required element or key is missing.",
     "WRONG_TYPE": "A value has the wrong JSON type (object, array, string, number).",

@@ -6,6 +6,13 @@ from typing import Any
 
 from schemas.registry import MessageSpec
 
+EXACT_NUMBERS = (
+    "Decimal amounts are JSON numbers or strings of ASCII digits (the pattern). Their decimal places are not "
+    "expressed as multipleOf, which validators that divide binary floats misjudge (2450.7 is not a float multiple "
+    "of 0.001): the gateway refuses a number with more places than its description says (TOO_MANY_DECIMALS). Send "
+    "amounts as strings to have this schema check the places too. Whole numbers are JSON integers (5 or 5.0)."
+)
+
 
 def _strip_titles(node: Any) -> Any:
     if isinstance(node, dict):
@@ -27,5 +34,6 @@ def generate_json_schema(spec: MessageSpec) -> dict[str, Any]:
         "$id": f"{spec.namespace}.json",
         "title": f"{spec.code} {spec.info.title}",
         "description": f"swsim {spec.code}; code status: {spec.info.status}. Keys are the XML element names.",
+        "$comment": EXACT_NUMBERS,
         **schema,
     }

@@ -30,6 +30,17 @@ class Leaf:
     fix: str = ""  # what to do when it does not: completes "'<value>' is not valid: ..."
     extra_json: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
+    def decimal_digits(self) -> tuple[int, int]:
+        """(whole digits, fraction digits) of an ``xs:decimal`` type."""
+        assert self.total_digits is not None
+        assert self.fraction_digits is not None
+        return self.total_digits - self.fraction_digits, self.fraction_digits
+
+    def decimal_text_pattern(self) -> str:
+        """The (unanchored) pattern of a decimal written as a JSON string: the JSON Schema's and the decoder's."""
+        whole, places = self.decimal_digits()
+        return f"[0-9]{{1,{whole}}}(\\.[0-9]{{1,{places}}})?"
+
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
         # pydantic calls this for Annotated metadata: the JSON Schema comes from the same facets as the XSD
         return self.json_schema()
@@ -52,17 +63,15 @@ class Leaf:
             if self.max_inclusive is not None:
                 out["maximum"] = self.max_inclusive
         elif self.base == "xs:decimal":
-            assert self.total_digits is not None
-            assert self.fraction_digits is not None
-            whole = self.total_digits - self.fraction_digits
+            whole, places = self.decimal_digits()
             number: dict[str, Any] = {"type": "number"}
             if self.min_inclusive is not None:
                 number["minimum"] = self.min_inclusive
-            number["maximum"] = float("9" * whole + "." + "9" * self.fraction_digits)
-            text = {
-                "type": "string",
-                "pattern": f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{self.fraction_digits}}})?$",
-            }
+            number["maximum"] = float("9" * whole + "." + "9" * places)
+            # decimal places are not published as multipleOf: validators that divide binary floats (most of them)
+            # would refuse valid amounts such as 2450.7; the gateway checks them (TOO_MANY_DECIMALS), and says so here
+            number["description"] = f"at most {places} decimal places (checked by the gateway)"
+            text = {"type": "string", "pattern": f"^{self.decimal_text_pattern()}$"}
             out = {"anyOf": [number, text]}
         else:  # pragma: no cover - guarded by tests over every leaf
             raise ValueError(f"unknown base {self.base}")

@@ -18,6 +18,7 @@ from stdnum import iso6346
 from stdnum.cn import uscc as stdnum_uscc
 
 from schemas.leaf import Leaf
+from schemas.numerals import INT_NUMERAL, decimal_numeral
 
 __all__ = [
     "CST",
@@ -355,6 +356,7 @@ def _decimal(name: str, doc: str, digits: int, places: int) -> Any:
     return Annotated[
         Decimal,
         Field(ge=0, max_digits=digits, decimal_places=places, allow_inf_nan=False),
+        decimal_numeral(leaf),
         PlainSerializer(float, return_type=float, when_used="json"),
         leaf,
     ]
@@ -367,7 +369,7 @@ Percent = _decimal("PercentType", "Percentage, up to 3 whole digits and 2 decima
 
 def _int(name: str, doc: str, lo: int, hi: int) -> Any:
     leaf = Leaf(name, "xs:int", doc, min_inclusive=lo, max_inclusive=hi)
-    return Annotated[int, Field(ge=lo, le=hi), leaf]
+    return Annotated[int, Field(ge=lo, le=hi), INT_NUMERAL, leaf]
 
 
 Count = _int("CountType", "Whole number of packages or pieces.", 0, 99_999_999)

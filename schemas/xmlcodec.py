@@ -18,6 +18,8 @@ from schemas.errors import Issue, MessageError
 from schemas.locate import Loc, issues_from
 from schemas.plan import Plan, plan_of
 from schemas.registry import BY_NAMESPACE, MessageSpec
+from schemas.xsd import type_name
+from schemas.xsi import CHECKED, attribute_problem
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32
@@ -105,7 +107,7 @@ class _Walker:
             self.issues.append(("XML_TOO_DEEP", f"elements are nested deeper than {MAX_DEPTH} levels", el))
             return out
         if el.attrib:
-            self._attrib(el)
+            self._attrib(el, f"{plan.model.__name__}Type")
         text = el.text
         if text is not None and not text.isspace():
             self.issues.append(("UNEXPECTED_TEXT", "remove the text: this element only holds child elements", el))
@@ -153,7 +155,7 @@ class _Walker:
                 if len(child):
                     self.issues.append(("UNKNOWN_ELEMENT", f"{local} holds a value, not child elements", child))
                 if child.attrib:
-                    self._attrib(child)
+                    self._attrib(child, type_name(plan.model, slot))
                 value = child.text if child.text is not None else ""
             if slot.many:
                 lst = out.get(local)
@@ -165,17 +167,19 @@ class _Walker:
                 out[local] = value
         return out
 
-    def _attrib(self, el: etree._Element) -> None:
-        names = ", ".join(etree.QName(a).localname for a in el.attrib)
-        self.issues.append(("UNEXPECTED_ATTRIBUTE", f"remove the attribute(s) {names}: none are defined", el))
+    def _attrib(self, el: etree._Element, type_name: str) -> None:
+        problem = attribute_problem(el, self.ns, type_name)
+        if problem is not None:
+            self.issues.append(("UNEXPECTED_ATTRIBUTE", problem, el))
 
 
 class _Bail(Exception):
     """The fast path met something unusual: let the diagnostic walker describe it."""
 
 
-# one C-level scan for what the fast walk does not look at: attributes and processing instructions
-_ANOMALIES = etree.XPath("boolean(//@* | //processing-instruction())")
+# one C-level scan for what the fast walk does not look at: attributes (but the xsi: location hints, which are
+# allowed anywhere and ignored) and processing instructions
+_ANOMALIES = etree.XPath(f"boolean({CHECKED} | //processing-instruction())")
 _COUNT = etree.XPath("count(//*)")
 
 

@@ -50,13 +50,16 @@ def _text(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _type_name(slot: Slot) -> str:
+def type_name(parent: type[Element], slot: Slot) -> str:
+    """The (local) name of the XSD type of ``slot``'s element in ``parent`` (the XML decoder's xsi:type check)."""
     if slot.model is not None:
-        return f"tns:{slot.model.__name__}Type"
+        return f"{slot.model.__name__}Type"
+    if parent.__name__ == "Head" and slot.name == "MessageType":
+        return "ThisMessageTypeType"
     if slot.enum is not None:
-        return f"tns:{slot.enum.__name__}Type"
+        return f"{slot.enum.__name__}Type"
     assert slot.leaf is not None
-    return f"tns:{slot.leaf.name}"
+    return slot.leaf.name
 
 
 def generate_xsd(spec: MessageSpec) -> str:
@@ -90,15 +93,13 @@ def generate_xsd(spec: MessageSpec) -> str:
         out.append(f'  <xs:complexType name="{m.__name__}Type">')
         out.append("    <xs:sequence>")
         for slot in plan_of(m).ordered:
-            type_name = _type_name(slot)
-            if m.__name__ == "Head" and slot.name == "MessageType":
-                type_name = "tns:ThisMessageTypeType"
+            type_ref = f"tns:{type_name(m, slot)}"
             occurs = ""
             if slot.many:
                 occurs = f' minOccurs="{slot.min_items}" maxOccurs="{slot.max_items or "unbounded"}"'
             elif not slot.required:
                 occurs = ' minOccurs="0"'
-            out.append(f'      <xs:element name="{slot.name}" type="{type_name}"{occurs}/>')
+            out.append(f'      <xs:element name="{slot.name}" type="{type_ref}"{occurs}/>')
         out.append("    </xs:sequence>")
         out.append("  </xs:complexType>")
     for enum in enums.values():

@@ -341,9 +341,11 @@ def _xinclude_bodies(ctx: _Ctx, mid: str) -> list[_Body]:
               f'<xi:include href="{c.file_url}" parse="text"/></xi:fallback></xi:include>'), codes),
         _Body("xinclude-as-root", "xinclude",
               f'<xi:include xmlns:xi="{XI}" href="{c.file_url}" parse="text"/>'.encode(), codes),
+        # the schema-location hint itself is allowed (XML Schema) and ignored, never fetched (the canary counts any
+        # connection); xsi:nil, which no element allows, makes the body one the corpus can count as refused
         _Body("schema-location-http", "external-dtd", valid.replace(
               "<Head>", '<Head xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-              f'xsi:schemaLocation="{NS} {c.http_url}/x.xsd">', 1).encode(),
+              f'xsi:schemaLocation="{NS} {c.http_url}/x.xsd" xsi:nil="true">', 1).encode(),
               frozenset({"UNEXPECTED_ATTRIBUTE"})),
     ]  # fmt: skip
 
