@@ -11,7 +11,7 @@ from schemas.codec import Format, encode
 from schemas.envelope import Message
 from schemas.message_types import MessageType
 from schemas.samples import all_samples
-from swsim.network import Role, default_parties
+from swsim.network import Role, api_key, default_parties
 from swsim.transport.base import Consumer, Record
 
 SEED = "swsim-demo-network"
@@ -66,3 +66,8 @@ def collect(consumer: Consumer, until: Callable[[list[Record]], bool], timeout_s
 
 def unique_prefix() -> str:
     return "t" + uuid.uuid4().hex[:10]
+
+
+def key(party: str) -> dict[str, str]:
+    """The API-key header of a simulated party."""
+    return {"X-API-Key": api_key(SEED, party)}

@@ -16,10 +16,10 @@ from schemas.codec import decode
 from schemas.message_types import MessageType
 from swsim import signing
 from swsim.client import signed_headers
-from swsim.network import api_key, operator_key, private_key
+from swsim.network import operator_key, private_key
 
 from .conftest import Net
-from .helpers import CHENGDU, CHONGQING, PARTIES, SEED, TRADER, body, collect, message
+from .helpers import CHENGDU, CHONGQING, PARTIES, SEED, TRADER, body, collect, key, message
 
 CARRIER = next(p.id for p in PARTIES if p.role == "carrier")
 
@@ -28,10 +28,6 @@ CARRIER = next(p.id for p in PARTIES if p.role == "carrier")
 def http(gateway: Gateway) -> Iterator[TestClient]:
     with TestClient(create_app(gateway), raise_server_exceptions=False) as c:
         yield c
-
-
-def key(party: str) -> dict[str, str]:
-    return {"X-API-Key": api_key(SEED, party)}
 
 
 def op() -> dict[str, str]:

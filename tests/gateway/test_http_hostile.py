@@ -3,39 +3,21 @@ refused with a code, and the batch endpoint decodes every item as ``POST /v1/mes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.http import create_app
 from gateway.http.batch import BatchInvalid, split_batch
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway
 from schemas.message_types import MessageType
 from swsim.network import api_key, operator_key
-from swsim.settings import Settings
-from swsim.transport.memory import MemoryTransport
 
 from .helpers import CHENGDU, SEED, TRADER, body, message
 
 JSON = {"Content-Type": "application/json"}
 TOO_LONG = b"1" * 5000
 """An integer longer than Python converts (4300 digits)."""
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    g = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), MemoryTransport())
-    yield g
-    g.stop()
-
-
-@pytest.fixture
-def http(gw: Gateway) -> Iterator[TestClient]:
-    with TestClient(create_app(gw), raise_server_exceptions=False) as c:
-        yield c
 
 
 def _as_trader() -> dict[str, str]:

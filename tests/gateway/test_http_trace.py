@@ -3,42 +3,20 @@ order of arrival. On the in-memory transport (fast): the route and the ledger qu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.dashboard import views
-from gateway.http import create_app
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway
 from schemas.message_types import MessageType
 from swsim import signing
-from swsim.network import api_key, operator_key, private_key
-from swsim.settings import Settings
-from swsim.transport.memory import MemoryTransport
+from swsim.network import operator_key, private_key
 
-from .helpers import CHENGDU, CHONGQING, SEED, TRADER, body, message
+from .helpers import CHENGDU, CHONGQING, SEED, TRADER, body, key, message
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    g = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), MemoryTransport())
-    yield g
-    g.stop()
-
-
-@pytest.fixture
-def http(gw: Gateway) -> Iterator[TestClient]:
-    with TestClient(create_app(gw), raise_server_exceptions=False) as c:
-        yield c
-
-
-def key(party: str) -> dict[str, str]:
-    return {"X-API-Key": api_key(SEED, party)}
 
 
 def signed(party: str, path: str) -> dict[str, str]:
