@@ -37,6 +37,9 @@ CLOSE_WAIT_S = 1.0
 """How long dropping a kafka-python producer waits for its I/O thread to end (it fails what it held, then closes its
 sockets: measured, a few ms)."""
 
+CLOSE_FLUSH_S = 10.0
+"""How long :meth:`KafkaTransport.close` waits for the broker to acknowledge what is still queued."""
+
 
 class Unacknowledged(KafkaError):  # type: ignore[misc]  # kafka-python is untyped
     """Records queued by ``send()`` were lost unacknowledged when their producer was dropped."""
@@ -231,13 +234,26 @@ class KafkaTransport:
         return KafkaGroupConsumer(self, topics, group, from_beginning, assign, wait)
 
     def close(self) -> None:
-        if self._confluent is not None:
-            self._confluent.flush(10)
-            self._confluent = None
-        if self._producer is not None:
-            self._producer.flush(timeout=10)
-            self._producer.close(timeout=10)
-            self._producer = None
+        """Flush what was sent, then stop the producer. If the broker does not acknowledge within
+        :data:`CLOSE_FLUSH_S`, the producer is stopped all the same (its thread and sockets do not outlive the
+        transport) and the error is raised: what was not acknowledged is reported, not silently dropped."""
+        confluent, self._confluent = self._confluent, None
+        producer, self._producer = self._producer, None
+        try:
+            if confluent is not None:
+                try:
+                    confluent.flush(CLOSE_FLUSH_S)
+                except Exception:
+                    confluent.abandon()
+                    raise
+        finally:
+            if producer is not None:
+                try:
+                    producer.flush(timeout=CLOSE_FLUSH_S)
+                    producer.close(timeout=CLOSE_FLUSH_S)
+                except Exception:
+                    _close_now(producer)
+                    raise
 
 
 class KafkaGroupConsumer:

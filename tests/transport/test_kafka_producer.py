@@ -136,3 +136,27 @@ def test_a_librdkafka_producer_that_hit_a_fatal_error_is_replaced_on_next_use() 
             assert _read(b.bootstrap, "t", b"after")[-1] == b"after"
             other.close()
             t.close()
+
+
+@pytest.mark.parametrize("kind", ["kafka-python", "confluent"])
+def test_close_stops_the_producer_even_when_the_broker_never_acknowledges(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """close() with a record queued and the broker gone: it raises (the record was not acknowledged) within about its
+    flush wait, and the producer is stopped all the same: no kafka-python I/O thread is left running, and the
+    transport holds no producer."""
+    monkeypatch.setattr(kafka_mod, "CLOSE_FLUSH_S", 1.0)
+    client = _name()
+    with EmbeddedBroker() as b:
+        t = KafkaTransport(b.bootstrap, client, producer=kind)
+        t.ensure_topics({"t": 1})
+        t.deliver([("t", b"warm", None, [])], 15)
+        b.kill()
+        t.send("t", b"never-acknowledged")
+        started = time.monotonic()
+        with pytest.raises(Exception):  # noqa: B017 - whichever client's error, raised rather than swallowed
+            t.close()
+        assert time.monotonic() - started < 1.0 + kafka_mod.CLOSE_WAIT_S + 1.5
+        assert t._producer is None
+        assert t._confluent is None
+        assert f"{client}-network-thread" not in {th.name for th in threading.enumerate()}
