@@ -68,17 +68,45 @@ class Cursor:
 
 class PgConnection:
     """One psycopg connection in autocommit mode (the stores issue BEGIN/COMMIT themselves). ``schema``: the
-    PostgreSQL schema to work in (created if missing), so that several nodes share one database."""
+    PostgreSQL schema to work in (created if missing), so that several nodes share one database.
+
+    A connection that broke (the server restarted, the network dropped) is opened again by the next statement, but
+    never in the middle of a transaction: what the transaction wrote went with the old connection, so its remaining
+    statements fail (and the store's caller retries the whole of it) until its ROLLBACK, or the next BEGIN."""
 
     def __init__(self, url: str, keys: Mapping[str, str] | None = None, schema: str | None = None) -> None:
         self._keys = dict(keys or {})
-        options = f"-c search_path={schema}" if schema else ""
-        self._conn = psycopg.connect(url, autocommit=True, options=options)
+        self._url = url
+        self._options = f"-c search_path={schema}" if schema else ""
+        self._txn = False  # a BEGIN was issued and neither COMMIT nor ROLLBACK since
+        self._conn = self._connect()
         if schema:
             with locked(self, f"schema {schema}"):
                 self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}".encode())  # name from schema_name()
 
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, options=self._options)
+
+    def _ready(self, sql: str) -> None:
+        """Open the connection again if it broke, unless a transaction was under way on it; track BEGIN / COMMIT /
+        ROLLBACK."""
+        word = sql.lstrip()[:8].upper()
+        begins = word.startswith("BEGIN")
+        if self._conn.broken:
+            if self._txn and not begins:
+                if word.startswith("ROLLBACK"):
+                    self._txn = False
+                    return
+                raise psycopg.OperationalError(
+                    "the connection to PostgreSQL broke during this transaction: it is lost, retry it whole"
+                )
+            self._conn = self._connect()
+        self._txn = begins or (self._txn and not word.startswith(("COMMIT", "ROLLBACK", "END")))
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        self._ready(sql)
+        if self._conn.broken:  # a ROLLBACK of a transaction the broken connection already lost
+            return Cursor([], -1, None)
         text, key = translate(sql, self._keys)
         cur = self._conn.execute(text.encode(), params)  # SQL text built from the stores' constants
         rows = cur.fetchall() if cur.description is not None else []
@@ -86,18 +114,24 @@ class PgConnection:
         return Cursor([] if key is not None else rows, cur.rowcount, lastrowid)
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        self._ready(sql)
         text, _ = translate(sql, self._keys)
         with self._conn.cursor() as cur:
             cur.executemany(text.encode(), list(params))
 
     def executescript(self, script: str) -> None:
         """Run a schema script, one process at a time (``CREATE ... IF NOT EXISTS`` races otherwise)."""
+        self._ready(script)
         with locked(self, "schema script"):
             self._conn.execute(translate_schema(script).encode())
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open (as :attr:`sqlite3.Connection.in_transaction`), failed ones included."""
+        """Whether a transaction is open (as :attr:`sqlite3.Connection.in_transaction`), failed ones included. A
+        transaction of a broken connection is no longer open: the server rolled it back when the connection went."""
+        if self._conn.broken:
+            self._txn = False
+            return False
         status = self._conn.info.transaction_status
         return status in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 

@@ -220,3 +220,50 @@ def test_an_older_sqlite_store_is_upgraded(tmp_path: Path) -> None:
         assert [d["id"] for d in store.by_bill("transit", "B1")] == ["T1", "T2"]
     finally:
         store.close()
+
+
+def test_a_postgres_store_reconnects_but_never_in_the_middle_of_a_transaction(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    """The server ends the store's connection (a restart, a dropped network): the statement that finds it gone
+    fails, and the next one works on a new connection. Within a transaction nothing goes on a new connection: its
+    remaining statements fail, so nothing of it is kept (a caller that swallowed the first error included)."""
+    import psycopg
+
+    url = fresh_database(postgres_server)
+    store = StoreRef("8000", tmp_path / "8000.db", url).open(b.SCHEMA)
+
+    def end_connections() -> None:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                          "AND datname = current_database()")  # fmt: skip
+
+    try:
+        end_connections()
+        with pytest.raises(psycopg.OperationalError):
+            store.put("decision", "B0", {"bill": "B0"})
+        store.put("decision", "B1", {"bill": "B1"})
+        assert store.get("decision", "B1") == {"bill": "B1"}
+
+        def broken_midway() -> None:
+            with store.transaction():
+                store.put("decision", "B2", {"bill": "B2"})
+                end_connections()
+                with pytest.raises(psycopg.OperationalError):
+                    store.put("decision", "B3", {"bill": "B3"})
+                with pytest.raises(psycopg.OperationalError, match="during this transaction"):
+                    store.enqueue(_entry("M2"))  # on a new connection it would be kept, outside any transaction
+
+        with pytest.raises(psycopg.OperationalError):  # the COMMIT
+            broken_midway()
+        assert store.get("decision", "B2") is None
+        assert store.get("decision", "B3") is None
+        assert store.outbox() == []
+
+        with store.transaction():
+            store.put("decision", "B4", {"bill": "B4"})
+            store.enqueue(_entry("M4"))
+        assert store.get("decision", "B4") == {"bill": "B4"}
+        assert [e.message_id for e in store.outbox()] == ["M4"]
+    finally:
+        store.close()
