@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from gateway.service import Gateway, build_gateway, gateway_transport
 from schemas.benchdata import bench_manifest
 from schemas.codec import encode
+from swsim.bench.steal import StealMeter
 from swsim.broker import EmbeddedBroker, free_port
 from swsim.client import signed_headers
 from swsim.network import Role, api_key, default_parties, private_key
@@ -312,6 +313,7 @@ def run(
     key = private_key(seed, sender)
     detail: list[dict[str, float]] = [{} for _ in range(rounds)]
     e2e: dict[str, Any] = {}
+    whole = StealMeter().start()
     with tempfile.TemporaryDirectory(prefix="swsim-bench-") as tmpdir, EmbeddedBroker() as broker:
         tmp = Path(tmpdir)
         bodies = make_bodies(n, sender, receiver, uuid.uuid4().hex[:6])
@@ -327,7 +329,9 @@ def run(
         say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s (a gateway on topics of its own)")
         with _served_gateway(broker.bootstrap, seed, tmp / "e2e", producer, consumer, router_processes,
                              prepare_workers) as prefix:  # fmt: skip
+            during_e2e = StealMeter().start()
             e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
+            e2e["steal_pct"] = during_e2e.percent()
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = HTTP_CONNECTIONS
         bare_port = free_port()
@@ -354,7 +358,8 @@ def run(
         "messages": n,
         "message_bytes": len(bodies[0]),
         **summarize(detail),
-        **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms")},
+        **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms", "steal_pct")},
+        "steal_pct": whole.percent(),
         "quick": quick,
         "gateway_producer": producer,
         "gateway_consumer": consumer,

@@ -149,6 +149,11 @@ def bench_gateway(
         "",
     )
     out.print(table)
+    if result["steal_pct"] is not None:
+        out.print(
+            f"steal time (CPU the hypervisor took from this machine): {result['steal_pct']}% over the run, "
+            f"{result['e2e_steal_pct']}% during the end-to-end load"
+        )
 
 
 @app.command("replay")

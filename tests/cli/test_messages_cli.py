@@ -136,6 +136,8 @@ def test_bench_gateway_json_keys(clients: list[str]) -> None:
     assert doc["router_vs_passthrough"] == pytest.approx(
         doc["router_msgs_per_s"] / doc["passthrough_msgs_per_s"], abs=0.002
     )
+    assert 0 <= doc["steal_pct"] <= 100  # this machine has /proc/stat
+    assert 0 <= doc["e2e_steal_pct"] <= 100
     assert doc["rounds"] == 1  # --quick: one round unless --rounds says otherwise
     [only] = doc["rounds_detail"]
     assert only["http_vs_bare"] == pytest.approx(doc["http_vs_bare"], abs=0.002)
