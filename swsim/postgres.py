@@ -66,6 +66,10 @@ class Cursor:
         return self._rows
 
 
+def _verb(sql: str) -> str:
+    return sql.lstrip()[:8].upper()
+
+
 class PgConnection:
     """One psycopg connection in autocommit mode (the stores issue BEGIN/COMMIT themselves). ``schema``: the
     PostgreSQL schema to work in (created if missing), so that several nodes share one database.
@@ -78,7 +82,7 @@ class PgConnection:
         self._keys = dict(keys or {})
         self._url = url
         self._options = f"-c search_path={schema}" if schema else ""
-        self._txn = False  # a BEGIN was issued and neither COMMIT nor ROLLBACK since
+        self._txn = False  # a transaction is open on this connection (as the server said after the last statement)
         self._conn = self._connect()
         if schema:
             with locked(self, f"schema {schema}"):
@@ -87,37 +91,55 @@ class PgConnection:
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self._url, autocommit=True, options=self._options)
 
-    def _ready(self, sql: str) -> None:
-        """Open the connection again if it broke, unless a transaction was under way on it; track BEGIN / COMMIT /
-        ROLLBACK."""
-        word = sql.lstrip()[:8].upper()
-        begins = word.startswith("BEGIN")
+    def _ready(self, sql: str) -> bool:
+        """Whether to run ``sql``: open the connection again if it broke, unless a transaction was under way on it
+        (then refuse the statement; a ROLLBACK of it has nothing left to do: False)."""
+        if not self._conn.broken:
+            return True
+        if self._txn and not _verb(sql).startswith("BEGIN"):
+            if _verb(sql).startswith("ROLLBACK"):
+                self._txn = False
+                return False
+            raise psycopg.OperationalError(
+                "the connection to PostgreSQL broke during this transaction: it is lost, retry it whole"
+            )
+        self._conn.close()  # frees the socket now (harmless on a broken connection)
+        self._conn = self._connect()
+        self._txn = False
+        return True
+
+    def _settled(self, sql: str) -> None:
+        """After a statement, whether it worked or not: note whether a transaction is open. On a connection that
+        broke, a transaction that was under way stays noted (its remaining statements must fail), and a BEGIN that
+        failed opened none."""
         if self._conn.broken:
-            if self._txn and not begins:
-                if word.startswith("ROLLBACK"):
-                    self._txn = False
-                    return
-                raise psycopg.OperationalError(
-                    "the connection to PostgreSQL broke during this transaction: it is lost, retry it whole"
-                )
-            self._conn = self._connect()
-        self._txn = begins or (self._txn and not word.startswith(("COMMIT", "ROLLBACK", "END")))
+            if _verb(sql).startswith("BEGIN"):
+                self._txn = False
+            return
+        status = self._conn.info.transaction_status
+        self._txn = status in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        self._ready(sql)
-        if self._conn.broken:  # a ROLLBACK of a transaction the broken connection already lost
+        if not self._ready(sql):
             return Cursor([], -1, None)
         text, key = translate(sql, self._keys)
-        cur = self._conn.execute(text.encode(), params)  # SQL text built from the stores' constants
-        rows = cur.fetchall() if cur.description is not None else []
+        try:
+            cur = self._conn.execute(text.encode(), params)  # SQL text built from the stores' constants
+            rows = cur.fetchall() if cur.description is not None else []
+        finally:
+            self._settled(sql)
         lastrowid = int(rows[0][0]) if key is not None and rows else None
         return Cursor([] if key is not None else rows, cur.rowcount, lastrowid)
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        self._ready(sql)
+        if not self._ready(sql):
+            return
         text, _ = translate(sql, self._keys)
-        with self._conn.cursor() as cur:
-            cur.executemany(text.encode(), list(params))
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(text.encode(), list(params))
+        finally:
+            self._settled(sql)
 
     def executescript(self, script: str) -> None:
         """Run a schema script, one process at a time (``CREATE ... IF NOT EXISTS`` races otherwise)."""
@@ -146,4 +168,5 @@ def locked(conn: PgConnection, name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        conn._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+        if not conn._conn.broken:  # else the server already released it with the session (and would hide the error)
+            conn._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
