@@ -234,11 +234,12 @@ class KafkaTransport:
         return KafkaGroupConsumer(self, topics, group, from_beginning, assign, wait)
 
     def close(self) -> None:
-        """Flush what was sent, then stop the producer. If the broker does not acknowledge within
-        :data:`CLOSE_FLUSH_S`, the producer is stopped all the same (its thread and sockets do not outlive the
-        transport) and the error is raised: what was not acknowledged is reported, not silently dropped."""
-        confluent, self._confluent = self._confluent, None
-        producer, self._producer = self._producer, None
+        """Flush what was sent, then stop the producer. If the flush fails (the broker did not acknowledge within
+        :data:`CLOSE_FLUSH_S`), the producer is stopped all the same, its thread and sockets not outliving the
+        transport, and the flush's error is raised."""
+        with self._producer_lock:
+            confluent, self._confluent = self._confluent, None
+            producer, self._producer = self._producer, None
         try:
             if confluent is not None:
                 try:
