@@ -9,10 +9,10 @@ import pytest
 from swsim.bench import steal
 
 
-def _stat(tmp_path: Path, steal_ticks: int, other: int) -> Path:
+def _stat(tmp_path: Path, steal_ticks: int, other: int, guest: int = 7) -> Path:
     p = tmp_path / "stat"
     # user nice system idle iowait irq softirq steal guest guest_nice
-    p.write_text(f"cpu  {other} 0 0 0 0 0 0 {steal_ticks} 7 7\ncpu0 1 2 3\n")
+    p.write_text(f"cpu  {other} 0 0 0 0 0 0 {steal_ticks} {guest} {guest}\ncpu0 1 2 3\n")
     return p
 
 
@@ -21,7 +21,8 @@ def test_steal_is_its_share_of_all_cpu_time_between_start_and_now(
 ) -> None:
     monkeypatch.setattr(steal, "_PROC_STAT", _stat(tmp_path, 100, 900))
     meter = steal.StealMeter().start()
-    monkeypatch.setattr(steal, "_PROC_STAT", _stat(tmp_path, 130, 1170))  # +30 steal of +300 in all (guest not added)
+    # +30 steal of +300 in all; guest time is part of user time already, so it is not added again
+    monkeypatch.setattr(steal, "_PROC_STAT", _stat(tmp_path, 130, 1170, guest=307))
     assert meter.percent() == 10.0
 
 
@@ -32,3 +33,7 @@ def test_no_figure_where_there_is_no_proc_stat_or_no_time_passed(
     assert steal.StealMeter().start().percent() is None
     monkeypatch.setattr(steal, "_PROC_STAT", _stat(tmp_path, 5, 5))
     assert steal.StealMeter().start().percent() is None
+    for garbage in ("", "cpu  1 2 x 4 5 6 7 8\n", "intr 1 2 3 4 5 6 7 8 9\n"):
+        (tmp_path / "stat").write_text(garbage)
+        monkeypatch.setattr(steal, "_PROC_STAT", tmp_path / "stat")
+        assert steal.StealMeter().start().percent() is None

@@ -14,13 +14,13 @@ def _cpu_times() -> tuple[int, int] | None:
     """(steal, total) jiffies of all CPUs since boot."""
     try:
         first = _PROC_STAT.read_text().splitlines()[0].split()
-    except (OSError, IndexError):
+        if len(first) < 9 or first[0] != "cpu":
+            return None
+        # user nice system idle iowait irq softirq steal [guest guest_nice: already counted in user and nice]
+        ticks = [int(v) for v in first[1:9]]
+    except (OSError, IndexError, ValueError):
         return None
-    if first[0] != "cpu" or len(first) < 9:
-        return None
-    ticks = [int(v) for v in first[1:]]
-    # user nice system idle iowait irq softirq steal [guest guest_nice: already counted in user and nice]
-    return ticks[7], sum(ticks[:8])
+    return ticks[7], sum(ticks)
 
 
 class StealMeter:

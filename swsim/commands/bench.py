@@ -152,14 +152,14 @@ def bench_gateway(
     if result["steal_pct"] is not None:
         out.print(
             f"steal time (CPU the hypervisor took from this machine): {result['steal_pct']}% over the run, "
-            f"{result['e2e_steal_pct']}% during the end-to-end load"
+            + (f"{e}% during the end-to-end load" if (e := result["e2e_steal_pct"]) is not None else "n/a")
         )
 
 
 @app.command("replay")
 def bench_replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    quick: Annotated[bool, typer.Option(help="10,000 messages and short steps (for tests; noisier).")] = False,
+    quick: Annotated[bool, typer.Option(help="5,000 messages and short steps (for tests; noisier).")] = False,
     producer: Annotated[
         str, typer.Option(help="The replay's producer client: confluent or kafka-python.")
     ] = "confluent",
