@@ -130,7 +130,7 @@ def sustained_rate(
 
 def run(quick: bool = False, progress: Progress | None = None, producer: str = "confluent") -> dict[str, Any]:
     say = progress or (lambda _s: None)
-    n = 10_000 if quick else 100_000
+    n = 5_000 if quick else 100_000
     n_rate = 5_000 if quick else 30_000
     with tempfile.TemporaryDirectory(prefix="swsim-bench-replay-") as tmpdir, EmbeddedBroker() as broker:
         tmp = Path(tmpdir)
