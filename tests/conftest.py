@@ -1,14 +1,20 @@
-"""Shared fixtures: one embedded broker per test session (each test uses its own topic prefix and group)."""
+"""Shared fixtures: one embedded broker per test session (each test uses its own topic prefix and group), and a
+gateway on the in-memory transport for tests that need no broker."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from gateway.service import Gateway, build_gateway
 from swsim.broker import EmbeddedBroker
+from swsim.settings import Settings
+from swsim.transport.memory import MemoryTransport
+from tests.gateway.helpers import SEED
 
 # CI runs are reproducible (the same examples every time); local runs stay random and keep hunting for new cases
 settings.register_profile("ci", derandomize=True)
@@ -30,3 +36,12 @@ def postgres_server() -> Iterator[str]:
 
     with running_server() as url:
         yield url
+
+
+@pytest.fixture
+def gw(tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway on the in-memory transport (no broker), its ledger in ``tmp_path``. A test module that needs another
+    kind defines a ``gw`` of its own."""
+    g = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), MemoryTransport())
+    yield g
+    g.stop()

@@ -1,28 +1,16 @@
-"""A gateway for the dashboard's tests: an in-memory transport (no broker), its ledger in a temporary folder, its
-HTTP app served on a free loopback port."""
+"""The dashboard's tests serve the HTTP app of the in-memory gateway ``gw`` (tests/conftest.py: no broker, its
+ledger in a temporary folder) on a free loopback port."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from gateway.http import create_app
-from gateway.service import Gateway, build_gateway
+from gateway.service import Gateway
 from swsim.broker import free_port
 from swsim.serve import BackgroundServer
-from swsim.settings import Settings
-from swsim.transport.memory import MemoryTransport
-
-from .helpers import SEED
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    g = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), MemoryTransport())
-    yield g
-    g.stop()
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""A gateway on the real embedded broker, shared by a test module (its group join costs seconds); and one on the
-in-memory transport (``gw``) with its HTTP app (``http``), for tests that need no broker."""
+"""A gateway on the real embedded broker, shared by a test module (its group join costs seconds); and the HTTP app
+(``http``) of the in-memory gateway ``gw`` (tests/conftest.py), for tests that need no broker."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +16,6 @@ from swsim.network import private_key
 from swsim.settings import Settings
 from swsim.transport.base import Consumer
 from swsim.transport.kafka import KafkaTransport
-from swsim.transport.memory import MemoryTransport
 
 from .helpers import SEED, unique_prefix
 
@@ -72,13 +70,6 @@ def net(gateway: Gateway) -> Iterator[Net]:
     n = Net(gateway)
     yield n
     n.close()
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Gateway]:
-    g = build_gateway(Settings(data_dir=tmp_path, network_seed=SEED), MemoryTransport())
-    yield g
-    g.stop()
 
 
 @pytest.fixture
