@@ -25,17 +25,12 @@ from swsim.verify.authz import (
     OBJECT_ENDPOINTS,
     OPERATOR_ONLY,
     AuthzResult,
-    Caller,
-    Network,
-    Stored,
-    _Run,
     check_authz,
-    find_seqs,
-    make_reused_id,
-    read_matrix,
     run_authz,
-    tally_cell,
 )
+from swsim.verify.authz_model import Caller, Network, Stored, _Run
+from swsim.verify.authz_objects import make_reused_id
+from swsim.verify.authz_reads import find_seqs, read_matrix, tally_cell
 from swsim.verify.target import SEED, gateway_target
 
 
