@@ -266,14 +266,23 @@ def _e2e(
         reader.join(5)
         consumer.close()
         producer.close()
-    hist = HdrHistogram(1, 120_000_000, 3)
-    for mid, t in intended.items():
-        if mid in arrived:
-            hist.record_value(max(1, int((arrived[mid] - t) * 1e6)))
+    latencies = [(arrived[mid] - t) for mid, t in intended.items() if mid in arrived]  # in send order
+    third = -(-len(latencies) // 3)
     return {
         "rate": rate,
         "sent": len(intended),
-        "receipted": sum(1 for m in intended if m in arrived),
+        "receipted": len(latencies),
+        **_percentiles(latencies),
+        "thirds": [_percentiles(latencies[i : i + third]) for i in range(0, len(latencies), third)],
+    }
+
+
+def _percentiles(latencies_s: list[float]) -> dict[str, float]:
+    """p50, p99 and max in ms, through an HdrHistogram (1 us to 120 s, 3 significant digits)."""
+    hist = HdrHistogram(1, 120_000_000, 3)
+    for s in latencies_s:
+        hist.record_value(max(1, int(s * 1e6)))
+    return {
         "p50_ms": hist.get_value_at_percentile(50) / 1000,
         "p99_ms": hist.get_value_at_percentile(99) / 1000,
         "max_ms": hist.get_max_value() / 1000,
@@ -359,6 +368,7 @@ def run(
         "message_bytes": len(bodies[0]),
         **summarize(detail),
         **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms", "steal_pct")},
+        "e2e_thirds": [{k: t[k] for k in ("p50_ms", "p99_ms")} for t in e2e["thirds"]],
         "steal_pct": whole.percent(),
         "quick": quick,
         "gateway_producer": producer,

@@ -120,6 +120,10 @@ def test_bench_gateway_json_keys() -> None:
                 "http_bare_per_s", "http_vs_bare", "http_batch_vs_single", "e2e_p50_ms", "e2e_p99_ms"):  # fmt: skip
         assert doc[key] > 0, key
     assert doc["e2e_receipted"] == doc["e2e_sent"]
+    thirds = doc["e2e_thirds"]  # the same latencies, split by send time: the whole median lies within theirs
+    assert len(thirds) == 3
+    assert all(0 < t["p50_ms"] <= t["p99_ms"] for t in thirds)
+    assert min(t["p50_ms"] for t in thirds) * 0.99 <= doc["e2e_p50_ms"] <= max(t["p50_ms"] for t in thirds) * 1.01
     assert doc["router_vs_passthrough"] == pytest.approx(
         doc["router_msgs_per_s"] / doc["passthrough_msgs_per_s"], abs=0.002
     )
