@@ -106,6 +106,11 @@ def test_delivered_receipt_template_equals_the_model_built_receipt() -> None:
     assert decode(fast) == decode(model)
     no_corr = {**kwargs, "correlation_id": None}
     assert decode(delivered_json(**no_corr)[1]) == decode(build_receipt(issues=[], fmt="json", **no_corr)[1])  # type: ignore[arg-type]
+    odd = 'a"\\\n\u2028中\x01'  # the template escapes like json.dumps: any text stays valid JSON, read back as given
+    _, raw = delivered_json(**{**kwargs, "reference_id": odd, "correlation_id": odd})  # type: ignore[arg-type]
+    doc = json.loads(raw)
+    assert doc["Head"]["CausationID"] == doc["Response"]["ReferenceMessageID"] == odd
+    assert doc["Head"]["CorrelationID"] == doc["Response"]["Consignment"][0]["TransportContractDocument"]["ID"] == odd
 
 
 def test_events_are_one_json_array_per_batch(gateway: Gateway, net: Net) -> None:
