@@ -32,8 +32,8 @@ def delivered_json(
     correlation_id: str | None, digest: str, now: datetime,
 ) -> tuple[str, bytes]:  # fmt: skip
     """The common case, built without the models (the hot path): a JSON "delivered" receipt, written as a template
-    (about half the time ``json.dumps`` of the same dict took: 16 against 30 us). A test proves it decodes to exactly what
-    :func:`build_receipt` makes."""
+    (about half the time ``json.dumps`` of the same dict took: 16 against 30 us). A test proves it decodes to
+    exactly what :func:`build_receipt` makes."""
     rid = receipt_id(to, reference_id, "delivered", digest)
     ref = _q(reference_id)
     rtype = '{"Code":"19020","Text":' + _q(f"Delivered to {', '.join(delivered_to)}"[:256]) + "}"
