@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
 from swsim.commands import bench, conformance, demo, load, messages, run, tax, traffic, verify
+from swsim.commands.consoles import console
 
 app = typer.Typer(
     name="swsim",
@@ -44,5 +45,5 @@ def main() -> None:
     try:
         app()
     except (KafkaError, BrokerError) as e:
-        Console(stderr=True, highlight=False).print(f"[red]swsim: {e}[/red]")
+        console(stderr=True).print(f"[red]swsim: {escape(str(e))}[/red]")
         raise SystemExit(2) from None

@@ -6,14 +6,14 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from swsim.commands.consoles import console
 from swsim.commands.traffic import _client, _producer
 
 app = typer.Typer(help="Benchmarks (figures as ratios against a baseline measured in the same run).")
-out = Console(highlight=False)
+out = console()
 
 
 @app.command("schemas")

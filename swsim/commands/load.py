@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from swsim.commands.consoles import console
 from swsim.commands.traffic import PRODUCER_HELP, _producer, _settings
 
 if TYPE_CHECKING:
     from simulators.load import Tally
 
-out = Console(highlight=False, stderr=True)
+out = console(stderr=True)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from schemas.codec import Report, encode, validate
@@ -18,9 +17,10 @@ from schemas.registry import SPECS
 from schemas.samples import all_samples
 from schemas.xmlcodec import DEFAULT_MAX_BYTES
 from schemas.xsd import generate_xsd
+from swsim.commands.consoles import console
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = console()
+err = console(stderr=True)
 
 _SUFFIXES = (".xml", ".json")
 
@@ -86,7 +86,8 @@ def samples_cmd(
             folder.mkdir(parents=True, exist_ok=True)
             for code, message in samples.items():
                 (folder / f"{code.value}.{fmt}").write_bytes(encode(message, fmt, pretty=True))
-    out.print(f"wrote {len(samples)} message types x 2 encodings to {escape(str(out_dir))}/xml and /json")
+    xml, js = (escape(str(out_dir / fmt)) for fmt in ("xml", "json"))
+    out.print(f"wrote {len(samples)} message types x 2 encodings to {xml} and {js}")
 
 
 def schemas_cmd(

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from swsim.commands.consoles import console
 from swsim.settings import Settings
 
-out = Console(highlight=False)
+out = console()
 
 
 def _settings(**overrides: object) -> Settings:

@@ -9,11 +9,14 @@ from typing import Annotated
 
 import psycopg
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from swsim.commands.consoles import console
+
 app = typer.Typer(help="The tax bureaus' dual channel (双通道).", no_args_is_help=True)
-out = Console(highlight=False)
+out = console()
+err = console(stderr=True)
 
 
 @app.command("reconcile")
@@ -44,7 +47,11 @@ def reconcile_cmd(
     try:
         views = [read_view(p, store_ref(settings, p)) for p in (TAX_CQ, TAX_SC)]
     except (OSError, sqlite3.Error, psycopg.Error) as e:
-        out.print(f"[red]{e}[/red]; run the exchange first (swsim up / swsim demo) or give --data-dir")
+        message = f"{e}; run the exchange first (swsim up / swsim demo) or give --data-dir"
+        if as_json:  # the same one JSON object on stdout that scripts parse, with an error instead of a report
+            print(json.dumps({"error": {"code": "STORE_UNREADABLE", "message": message}}, ensure_ascii=False))
+        else:
+            err.print(f"[red]{escape(message)}[/red]")
         raise typer.Exit(2) from None
     report = reconcile(views[0], views[1], settings.tax_reconcile_threshold_s)
     if as_json:

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from simulators.recording import Entry
 from simulators.replay import ReplayStats
+from swsim.commands.consoles import console
 from swsim.settings import Settings
 
-out = Console(highlight=False, stderr=True)
+out = console(stderr=True)
 
 
 def _settings(bootstrap: str | None) -> Settings:

@@ -23,6 +23,7 @@ def test_samples_then_validate_all_valid(tmp_path: Path) -> None:
     xml = sorted((tmp_path / "xml").glob("*.xml"))
     js = sorted((tmp_path / "json").glob("*.json"))
     assert len(xml) == len(js) == len(SPECS)
+    assert f"to {tmp_path / 'xml'} and {tmp_path / 'json'}" in result.output
     result = runner.invoke(app, ["validate", str(tmp_path / "xml"), str(tmp_path / "json")])
     assert result.exit_code == 0, result.output
     assert f"{2 * len(SPECS)} valid, 0 invalid" in result.output
@@ -37,6 +38,26 @@ def test_validate_invalid_exits_1_and_points_at_the_element(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "UNKNOWN_LOCODE at /Manifest/Declaration/Consignment[1]/LoadingLocation/ID line" in result.output
     assert "1 valid, 1 invalid" in result.output
+
+
+def test_validate_writes_each_error_on_one_line_into_a_pipe(tmp_path: Path) -> None:
+    """Into a pipe (a script, grep) rich would wrap at 80 columns: each error stays on one line, however long."""
+    exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    subprocess.run([exe, "samples", "--out", str(tmp_path)], check=True, capture_output=True)
+    bad = tmp_path / ("a-file-name-long-enough-to-push-the-lines-past-eighty-columns" * 2 + ".xml")
+    bad.write_text((tmp_path / "xml" / "MT2101.xml").read_text().replace("<ID>CNCTU</ID>", "<ID>CNXXX</ID>", 1))
+    done = subprocess.run(
+        [exe, "validate", str(bad)], capture_output=True, text=True, env={"COLUMNS": "80", "PATH": ""}
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("invalid ")
+    assert lines[0].endswith("(1 error(s))")
+    [error] = [line for line in lines if "UNKNOWN_LOCODE" in line]
+    assert "/LoadingLocation/ID line " in error
+    assert "'CNXXX' is not in the Locode code list: use one of" in error
+    assert lines[-1] == "0 valid, 1 invalid"
 
 
 def test_validate_json_output(tmp_path: Path) -> None:

@@ -243,7 +243,12 @@ def test_the_reconcile_command_reads_both_stores(stack: Stack, tmp_path: Path) -
     assert r.exit_code == (0 if report["clean"] else 1)
     r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(tmp_path)])
     assert r.exit_code == 2
-    assert "no store for node" in r.stdout
+    assert "no store for node" in r.stderr
+    r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(tmp_path), "--json"])
+    assert r.exit_code == 2
+    error = json.loads(r.stdout)["error"]
+    assert error["code"] == "STORE_UNREADABLE"
+    assert "no store for node" in error["message"]
 
 
 def test_the_abnormal_list_reaches_the_customs_risk_engine_and_a_lifted_entry_leaves_it(stack: Stack) -> None:
