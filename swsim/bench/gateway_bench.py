@@ -267,7 +267,7 @@ def _e2e(
         consumer.close()
         producer.close()
     latencies = [(arrived[mid] - t) for mid, t in intended.items() if mid in arrived]  # in send order
-    third = -(-len(latencies) // 3)
+    third = max(1, -(-len(latencies) // 3))  # nothing receipted: no thirds (and no zero step)
     return {
         "rate": rate,
         "sent": len(intended),
