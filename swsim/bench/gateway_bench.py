@@ -267,13 +267,14 @@ def _e2e(
         consumer.close()
         producer.close()
     latencies = [(arrived[mid] - t) for mid, t in intended.items() if mid in arrived]  # in send order
-    third = max(1, -(-len(latencies) // 3))  # nothing receipted: no thirds (and no zero step)
+    n = len(latencies)
+    thirds = [latencies[n * k // 3 : n * (k + 1) // 3] for k in range(3)]
     return {
         "rate": rate,
         "sent": len(intended),
-        "receipted": len(latencies),
+        "receipted": n,
         **_percentiles(latencies),
-        "thirds": [_percentiles(latencies[i : i + third]) for i in range(0, len(latencies), third)],
+        "thirds": [{"n": len(part), **_percentiles(part)} for part in thirds if part],
     }
 
 
@@ -368,7 +369,7 @@ def run(
         "message_bytes": len(bodies[0]),
         **summarize(detail),
         **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms", "steal_pct")},
-        "e2e_thirds": [{k: t[k] for k in ("p50_ms", "p99_ms")} for t in e2e["thirds"]],
+        "e2e_thirds": [{k: t[k] for k in ("n", "p50_ms", "p99_ms")} for t in e2e["thirds"]],
         "steal_pct": whole.percent(),
         "quick": quick,
         "gateway_producer": producer,

@@ -149,10 +149,11 @@ def bench_gateway(
         "",
     )
     out.print(table)
-    out.print(
-        "e2e p50 / p99 ms by third of the load (the embedded broker slows as its partitions fill): "
-        + ", ".join(f"{t['p50_ms']:.1f} / {t['p99_ms']:.1f}" for t in result["e2e_thirds"])
-    )
+    if result["e2e_thirds"]:
+        out.print(
+            "e2e p50 / p99 ms by third of the load (the embedded broker slows as its partitions fill): "
+            + ", ".join(f"{t['p50_ms']:.1f} / {t['p99_ms']:.1f}" for t in result["e2e_thirds"])
+        )
     if result["steal_pct"] is not None:
         out.print(
             f"steal time (CPU the hypervisor took from this machine): {result['steal_pct']}% over the run, "

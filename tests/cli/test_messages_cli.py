@@ -143,6 +143,8 @@ def test_bench_gateway_json_keys() -> None:
     assert doc["e2e_receipted"] == doc["e2e_sent"]
     thirds = doc["e2e_thirds"]  # the same latencies, split by send time: the whole median lies within theirs
     assert len(thirds) == 3
+    assert sum(t["n"] for t in thirds) == doc["e2e_receipted"]
+    assert max(t["n"] for t in thirds) - min(t["n"] for t in thirds) <= 1  # cut by send order into equal parts
     assert all(0 < t["p50_ms"] <= t["p99_ms"] for t in thirds)
     assert min(t["p50_ms"] for t in thirds) * 0.99 <= doc["e2e_p50_ms"] <= max(t["p50_ms"] for t in thirds) * 1.01
     assert doc["router_vs_passthrough"] == pytest.approx(

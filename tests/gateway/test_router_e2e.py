@@ -101,6 +101,7 @@ def test_delivered_receipt_template_equals_the_model_built_receipt() -> None:
         "correlation_id": "SWBL1", "digest": "d" * 64, "now": datetime(2026, 3, 14, 1, 2, 3, 456000, tzinfo=UTC),
     }  # fmt: skip
     fast_id, fast = delivered_json(**kwargs)  # type: ignore[arg-type]
+    assert fast == json.dumps(json.loads(fast), separators=(",", ":"), ensure_ascii=False).encode()
     model_id, model = build_receipt(issues=[], fmt="json", **kwargs)  # type: ignore[arg-type]
     assert fast_id == model_id
     assert decode(fast) == decode(model)
@@ -108,7 +109,8 @@ def test_delivered_receipt_template_equals_the_model_built_receipt() -> None:
     assert decode(delivered_json(**no_corr)[1]) == decode(build_receipt(issues=[], fmt="json", **no_corr)[1])  # type: ignore[arg-type]
     odd = 'a"\\\n\u2028中\x01'  # the template escapes like json.dumps: any text stays valid JSON, read back as given
     _, raw = delivered_json(**{**kwargs, "reference_id": odd, "correlation_id": odd})  # type: ignore[arg-type]
-    doc = json.loads(raw)
+    doc = json.loads(raw)  # and the very bytes json.dumps writes for that content, in that key order
+    assert raw == json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     assert doc["Head"]["CausationID"] == doc["Response"]["ReferenceMessageID"] == odd
     assert doc["Head"]["CorrelationID"] == doc["Response"]["Consignment"][0]["TransportContractDocument"]["ID"] == odd
 
