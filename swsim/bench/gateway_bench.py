@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -299,12 +299,14 @@ def run(
     load_client: str = "confluent",
     prepare_workers: int = 0,
     rounds: int | None = None,
+    bootstrap: str | None = None,
 ) -> dict[str, Any]:
     """``router_processes``: run the routers as that many processes (the router figure, and the gateway of the HTTP
     and end-to-end figures with no router thread of its own), instead of one router thread. ``producer`` and
     ``consumer``: the gateway's producer and its routers' consumer clients. ``load_client``: the end-to-end load
     generator's and receipt reader's client (see :func:`_e2e`). ``prepare_workers``: the gateway's prepare worker
-    processes (:mod:`gateway.prepare_workers`).
+    processes (:mod:`gateway.prepare_workers`). ``bootstrap``: measure on that Kafka instead of starting the
+    embedded broker.
 
     ``rounds`` (default 2, 1 with ``quick``): each throughput figure and its baseline are measured one after the
     other that many times, so that each ratio compares runs made moments apart on a shared machine whose speed
@@ -313,6 +315,7 @@ def run(
     :func:`_served_gateway`)."""
     say = progress or (lambda _s: None)
     rounds = rounds or (1 if quick else 2)
+    broker_embedded = bootstrap is None
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
     seed = "swsim-bench-network"
@@ -324,23 +327,25 @@ def run(
     detail: list[dict[str, float]] = [{} for _ in range(rounds)]
     e2e: dict[str, Any] = {}
     whole = StealMeter().start()
-    with tempfile.TemporaryDirectory(prefix="swsim-bench-") as tmpdir, EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory(prefix="swsim-bench-") as tmpdir, ExitStack() as stack:
+        if bootstrap is None:  # else a Kafka of the caller's: every figure on topics and groups of its own
+            bootstrap = stack.enter_context(EmbeddedBroker()).bootstrap
         tmp = Path(tmpdir)
         bodies = make_bodies(n, sender, receiver, uuid.uuid4().hex[:6])
         records = [(b, signed_headers(key, sender, b)) for b in bodies]
         for i, d in enumerate(detail):
             say(f"{_round(i, rounds)}pass-through baseline: {n} records")
-            d["passthrough_msgs_per_s"] = passthrough_rate(broker.bootstrap, records, 6)
+            d["passthrough_msgs_per_s"] = passthrough_rate(bootstrap, records, 6)
             say(f"{_round(i, rounds)}router: {n} records")
             d["router_msgs_per_s"] = router_rate(
-                broker.bootstrap, records, seed, tmp / f"router{i}", producer, router_processes, consumer,
+                bootstrap, records, seed, tmp / f"router{i}", producer, router_processes, consumer,
                 prepare_workers,
             )  # fmt: skip
         say(f"end-to-end latency at a steady 500 msg/s for {e2e_s:.0f} s (a gateway on topics of its own)")
-        with _served_gateway(broker.bootstrap, seed, tmp / "e2e", producer, consumer, router_processes,
+        with _served_gateway(bootstrap, seed, tmp / "e2e", producer, consumer, router_processes,
                              prepare_workers) as prefix:  # fmt: skip
             during_e2e = StealMeter().start()
-            e2e = _e2e(broker.bootstrap, prefix, seed, 500.0, e2e_s, load_client)
+            e2e = _e2e(bootstrap, prefix, seed, 500.0, e2e_s, load_client)
             e2e["steal_pct"] = during_e2e.percent()
         headers = {"X-API-Key": api_key(seed, sender), "Content-Type": "application/json"}
         conc = HTTP_CONNECTIONS
@@ -349,7 +354,7 @@ def run(
         with served(bare_args, {}, f"http://127.0.0.1:{bare_port}/health"):  # idle while the gateway is measured
             for i, d in enumerate(detail):
                 gw_port = free_port()
-                with _served_gateway(broker.bootstrap, seed, tmp / f"http{i}", producer, consumer, router_processes,
+                with _served_gateway(bootstrap, seed, tmp / f"http{i}", producer, consumer, router_processes,
                                      prepare_workers, gw_port):  # fmt: skip
                     say(f"{_round(i, rounds)}HTTP single-message submits")
                     single_bodies = make_bodies(int(3000 * http_s), sender, receiver, "H" + uuid.uuid4().hex[:6])
@@ -371,6 +376,7 @@ def run(
         **{f"e2e_{k}": e2e[k] for k in ("rate", "sent", "receipted", "p50_ms", "p99_ms", "max_ms", "steal_pct")},
         "e2e_thirds": [{k: t[k] for k in ("n", "p50_ms", "p99_ms")} for t in e2e["thirds"]],
         "steal_pct": whole.percent(),
+        "broker": "embedded" if broker_embedded else "external",
         "quick": quick,
         "gateway_producer": producer,
         "gateway_consumer": consumer,

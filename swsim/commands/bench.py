@@ -94,16 +94,25 @@ def bench_gateway(
             "reported (default 2; 1 with --quick).",
         ),
     ] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            help="Measure on this Kafka (HOST:PORT) instead of starting the embedded broker; every figure uses "
+            "topics and consumer groups of its own there.",
+        ),
+    ] = None,
 ) -> None:
     """Router vs a bare consume->produce pass-through; HTTP single vs a bare FastAPI endpoint and batch vs single;
-    end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker."""
+    end-to-end latency (submit -> delivered -> receipt) at a steady 500 msg/s. Starts its own embedded broker
+    unless given --bootstrap."""
     from swsim.bench.gateway_bench import run
 
     producer = _producer(producer)
     consumer = _client(consumer, "--consumer")
     load_client = _client(load_client, "--load-client")
     if as_json:
-        print(json.dumps(run(quick, None, producer, router_processes, consumer, load_client, prepare_workers, rounds)))
+        args = (producer, router_processes, consumer, load_client, prepare_workers, rounds, bootstrap)
+        print(json.dumps(run(quick, None, *args)))
         return
     with out.status("measuring") as status:
         result = run(
@@ -115,9 +124,10 @@ def bench_gateway(
             load_client,
             prepare_workers,
             rounds,
+            bootstrap,
         )
     table = Table(
-        title=f"gateway, {result['message_bytes']} B JSON manifests"
+        title=f"gateway, {result['message_bytes']} B JSON manifests, {result['broker']} broker"
         + (f" (medians of {result['rounds']} rounds)" if result["rounds"] > 1 else "")
     )
     table.add_column("figure")

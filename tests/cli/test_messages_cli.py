@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
 from schemas.registry import SPECS
+from swsim.broker import EmbeddedBroker
 from swsim.cli import app
 
 runner = CliRunner()
@@ -118,21 +120,29 @@ def test_installed_entry_point_runs_the_readme_main_job(tmp_path: Path) -> None:
 
 
 def test_bench_gateway_json_keys() -> None:
-    """`swsim bench gateway --quick --json` runs end to end (own broker, gateway processes) and reports its keys. It
-    swaps every client from its default (the gateway's to librdkafka, the load generator's to kafka-python) and gives
-    the gateway a prepare worker process: the default clients are those of every other gateway test (one run of the
-    bench per variant cost about 27 s of the suite)."""
+    """`swsim bench gateway --quick --json` runs end to end (gateway processes) and reports its keys. It swaps every
+    client from its default (the gateway's to librdkafka, the load generator's to kafka-python), gives the gateway a
+    prepare worker process and measures on a broker given with --bootstrap: the default clients are those of every
+    other gateway test, and the embedded broker the bench otherwise starts is the one every broker test starts (one
+    run of the bench per variant cost about 27 s of the suite)."""
     exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
     assert exe is not None
     clients = ["--producer", "confluent", "--consumer", "confluent", "--load-client", "kafka-python"]
-    done = subprocess.run(
-        [exe, "bench", "gateway", "--quick", "--json", *clients, "--prepare-workers", "1"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    with EmbeddedBroker() as broker:  # given with --bootstrap, as a Kafka of the user's would be
+        given = ["--bootstrap", broker.bootstrap]
+        done = subprocess.run(
+            [exe, "bench", "gateway", "--quick", "--json", *clients, "--prepare-workers", "1", *given],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        reader = KafkaConsumer(bootstrap_servers=broker.bootstrap)
+        topics = reader.topics()
+        reader.close()
     doc = json.loads(done.stdout)
+    assert doc["broker"] == "external"
+    assert any(t.startswith("benchh") and t.endswith(".ingress") for t in topics)  # the served gateways' topics
     assert (doc["gateway_producer"], doc["gateway_consumer"]) == ("confluent", "confluent")
     assert doc["e2e_load_client"] == "kafka-python"
     assert doc["prepare_workers"] == 1
