@@ -65,7 +65,7 @@ def passthrough_rate(bootstrap: str, records: list[tuple[bytes, list[tuple[str, 
     tag = uuid.uuid4().hex[:8]
     src, dst = f"bench{tag}.src", f"bench{tag}.dst"
     t = KafkaTransport(bootstrap, "bench-pt")
-    t.ensure_topics({src: partitions, dst: 1})
+    t.ensure_topics({src: partitions, dst: 1}, Settings().replication_factor)  # as the gateway's (on a cluster)
     for value, headers in records:
         t.send(src, value, None, headers)
     t.flush()
