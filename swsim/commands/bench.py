@@ -110,22 +110,12 @@ def bench_gateway(
     producer = _producer(producer)
     consumer = _client(consumer, "--consumer")
     load_client = _client(load_client, "--load-client")
+    args = (producer, router_processes, consumer, load_client, prepare_workers, rounds, bootstrap)
     if as_json:
-        args = (producer, router_processes, consumer, load_client, prepare_workers, rounds, bootstrap)
         print(json.dumps(run(quick, None, *args)))
         return
     with out.status("measuring") as status:
-        result = run(
-            quick,
-            lambda msg: status.update(msg),
-            producer,
-            router_processes,
-            consumer,
-            load_client,
-            prepare_workers,
-            rounds,
-            bootstrap,
-        )
+        result = run(quick, lambda msg: status.update(msg), *args)
     table = Table(
         title=f"gateway, {result['message_bytes']} B JSON manifests, {result['broker']} broker"
         + (f" (medians of {result['rounds']} rounds)" if result["rounds"] > 1 else "")
