@@ -128,8 +128,25 @@ def sustained_rate(
     return good, steps
 
 
-def run(quick: bool = False, progress: Progress | None = None, producer: str = "confluent") -> dict[str, Any]:
+def exchange_clients(clients: str | None) -> tuple[dict[str, str], str, str]:
+    """The environment that gives the exchange (``swsim up``) ``clients`` for its gateway's producer and routers'
+    consumer (None: the settings in effect, ``SWSIM_KAFKA_PRODUCER`` / ``SWSIM_KAFKA_CONSUMER`` or their
+    kafka-python default), and the producer and consumer it will then use."""
+    if clients is None:
+        from swsim.settings import load_settings
+
+        settings = load_settings()
+        return {}, settings.kafka_producer, settings.kafka_consumer
+    return {"SWSIM_KAFKA_PRODUCER": clients, "SWSIM_KAFKA_CONSUMER": clients}, clients, clients
+
+
+def run(
+    quick: bool = False, progress: Progress | None = None, producer: str = "confluent", clients: str | None = None
+) -> dict[str, Any]:
+    """``producer``: the replay's producer client. ``clients``: the Kafka clients of the exchange whose sustained
+    rate is searched (see :func:`exchange_clients`)."""
     say = progress or (lambda _s: None)
+    env, gw_producer, gw_consumer = exchange_clients(clients)
     n = 5_000 if quick else 100_000
     n_rate = 5_000 if quick else 30_000
     with tempfile.TemporaryDirectory(prefix="swsim-bench-replay-") as tmpdir, EmbeddedBroker() as broker:
@@ -146,7 +163,7 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
             say(f"max rate, round {i + 1}/2: swsim replay --max-rate, {n_rate:,} messages")
             flat.append(_replay(broker.bootstrap, recording, None, n_rate, producer).rate)
         say("starting the whole exchange (swsim up) for the sustained-rate search")
-        with stack_process(tmp / "stack", broker.bootstrap):
+        with stack_process(tmp / "stack", broker.bootstrap, env):
             sustained, steps = sustained_rate(broker.bootstrap, 3.0 if quick else 10.0, 30 if quick else 300, say,
                                               0 if quick else 3)  # fmt: skip
     timing = timed.timing()
@@ -164,6 +181,8 @@ def run(quick: bool = False, progress: Progress | None = None, producer: str = "
         "sustained_p99_limit_ms": P99_LIMIT_MS,
         "sustained_steps": steps,
         "replay_producer": producer,
+        "exchange_producer": gw_producer,
+        "exchange_consumer": gw_consumer,
         "quick": quick,
         "targets": {"timing_error_p99_ms_max": 5.0, "max_rate_vs_producer_min": 0.7},
     }

@@ -168,6 +168,14 @@ def bench_replay(
     producer: Annotated[
         str, typer.Option(help="The replay's producer client: confluent or kafka-python.")
     ] = "confluent",
+    exchange_clients: Annotated[
+        str | None,
+        typer.Option(
+            help="The Kafka clients of the exchange whose sustained rate is searched (its gateway's producer and "
+            "routers' consumer): confluent or kafka-python (default: SWSIM_KAFKA_PRODUCER / SWSIM_KAFKA_CONSUMER, "
+            "else kafka-python)."
+        ),
+    ] = None,
 ) -> None:
     """Replay timing error at 10x of a recorded 100,000-message exchange; max-rate replay vs a bare kafka-python
     producer sending the same records; the highest steady rate the whole exchange sustains with p99 <= 100 ms.
@@ -175,11 +183,13 @@ def bench_replay(
     from swsim.bench.replay_bench import run
 
     producer = _producer(producer)
+    if exchange_clients is not None:
+        exchange_clients = _client(exchange_clients, "--exchange-clients")
     if as_json:
-        print(json.dumps(run(quick, None, producer)))
+        print(json.dumps(run(quick, None, producer, exchange_clients)))
         return
     with out.status("measuring") as status:
-        r = run(quick, lambda msg: status.update(msg), producer)
+        r = run(quick, lambda msg: status.update(msg), producer, exchange_clients)
     table = Table(title=f"replay of a {r['recording_messages']:,}-message recorded exchange (simulated parties)")
     for col in ("figure", "value", "baseline / target", "ratio"):
         table.add_column(col, justify="left" if col == "figure" else "right")
@@ -197,7 +207,10 @@ def bench_replay(
     )
     table.add_row("sustained rate msgs/s (p99 <= 100 ms, 0 lost)", f"{r['sustained_rate']:g}", "", "")
     out.print(table)
-    steps = Table(title="sustained-rate search (generated traffic, whole exchange)")
+    steps = Table(
+        title=f"sustained-rate search (generated traffic, whole exchange; its producer {r['exchange_producer']}, "
+        f"consumer {r['exchange_consumer']})"
+    )
     for col in ("offered msg/s", "sent", "lost", "p50 ms", "p99 ms", "passed"):
         steps.add_column(col, justify="right")
     for s in r["sustained_steps"]:

@@ -15,10 +15,12 @@ import pytest
 def test_bench_replay_json_keys() -> None:
     exe = shutil.which("swsim", path=str(Path(sys.executable).parent))
     assert exe is not None
-    done = subprocess.run([exe, "bench", "replay", "--quick", "--json"], capture_output=True, text=True, timeout=600)
+    args = [exe, "bench", "replay", "--quick", "--json", "--exchange-clients", "confluent"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     doc = json.loads(done.stdout)
     assert doc["recording_messages"] == 5_000
+    assert (doc["exchange_producer"], doc["exchange_consumer"]) == ("confluent", "confluent")
     assert 0 < doc["timing_error_p99_ms"] <= doc["timing_error_max_ms"]
     assert doc["max_rate_vs_producer"] == pytest.approx(doc["max_rate_msgs_per_s"] / doc["producer_msgs_per_s"],
                                                         abs=0.002)  # fmt: skip
@@ -29,3 +31,23 @@ def test_bench_replay_json_keys() -> None:
     assert doc["sustained_rate"] == (max(passed) if passed else 0)
     for s in steps:  # a step passes exactly when nothing was lost and p99 was within the limit
         assert s["passed"] == (s["lost"] == 0 and s["p99_ms"] <= doc["sustained_p99_limit_ms"])
+
+
+def test_exchange_clients_default_to_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from swsim.bench.replay_bench import exchange_clients
+
+    monkeypatch.setenv("SWSIM_KAFKA_PRODUCER", "confluent")
+    monkeypatch.delenv("SWSIM_KAFKA_CONSUMER", raising=False)
+    assert exchange_clients(None) == ({}, "confluent", "kafka-python")  # the child inherits the environment
+    both = {"SWSIM_KAFKA_PRODUCER": "kafka-python", "SWSIM_KAFKA_CONSUMER": "kafka-python"}
+    assert exchange_clients("kafka-python") == (both, "kafka-python", "kafka-python")
+
+
+def test_unknown_exchange_clients_are_refused() -> None:
+    from typer.testing import CliRunner
+
+    from swsim.cli import app
+
+    done = CliRunner().invoke(app, ["bench", "replay", "--exchange-clients", "librdkafka"])
+    assert done.exit_code == 2
+    assert "--exchange-clients is confluent or kafka-python" in done.output
