@@ -7,7 +7,8 @@ import itertools
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,26 +80,45 @@ def bare_producer_rate(bootstrap: str, path: Path, limit: int) -> float:
         p.close()
 
 
+Exchange = Callable[[], AbstractContextManager[Topics]]
+"""Starts a fresh exchange for one step of the sustained-rate search and yields its topics."""
+
+
+@contextmanager
+def fresh_exchange(tmp: Path, bootstrap: str, env: dict[str, str], say: Progress, warm_s: float) -> Iterator[Topics]:
+    """The whole exchange (``swsim up``) as a child process on topics and a data folder of its own, warmed up by an
+    unmeasured run of 5 msg/s for ``warm_s``. Each step of the search gets one: the embedded broker fetches more
+    slowly from partitions that hold more record batches (see :mod:`swsim.bench.gateway_bench`), so steps sharing
+    one exchange would each run on topics the earlier steps filled."""
+    topics = Topics("ss" + uuid.uuid4().hex[:8])
+    say("starting a fresh exchange (swsim up) for the next step")
+    with stack_process(tmp / topics.prefix, bootstrap, {**env, "SWSIM_TOPIC_PREFIX": topics.prefix}):
+        say("warming the exchange up (not measured)")
+        load_run(bootstrap, topics, SEED, LoadConfig(5, warm_s, seed=10, tag=f"w{uuid.uuid4().hex[:4]}", drain_s=30))
+        yield topics
+
+
 def sustained_rate(
-    bootstrap: str, seconds: float, min_messages: int, say: Progress, bisect: int
+    bootstrap: str, exchange: Exchange, seconds: float, min_messages: int, say: Progress, bisect: int
 ) -> tuple[float, list[dict[str, Any]]]:
     """The highest offered rate (msg/s of generated traffic) at which the exchange delivers everything with p99
     end-to-end latency <= P99_LIMIT_MS: from 10 msg/s, doubling until a step fails (or halving until one passes),
-    then halving the gap between the last pass and the first failure. An unmeasured run warms the exchange up."""
+    then halving the gap between the last pass and the first failure. Each step runs on an exchange of its own
+    from ``exchange``."""
     steps: list[dict[str, Any]] = []
 
     def ok(rate: float) -> bool:
         duration = max(seconds, min_messages / rate)  # enough messages for a p99 that is not just the maximum
-        say(f"sustained rate: {rate:g} msg/s for {duration:g} s")
-        cfg = LoadConfig(rate, duration, seed=len(steps) + 11, tag=f"s{len(steps)}{uuid.uuid4().hex[:4]}", drain_s=30)
-        s = load_run(bootstrap, Topics(), SEED, cfg).summary()
+        with exchange() as topics:
+            say(f"sustained rate: {rate:g} msg/s for {duration:g} s")
+            cfg = LoadConfig(rate, duration, seed=len(steps) + 11, tag=f"s{len(steps)}{uuid.uuid4().hex[:4]}",
+                             drain_s=30)  # fmt: skip
+            s = load_run(bootstrap, topics, SEED, cfg).summary()
         passed = bool(s["lost"] == 0 and s["latency_ms"]["p99"] <= P99_LIMIT_MS)
         steps.append({"rate": rate, "sent": s["sent"], "lost": s["lost"], "p50_ms": s["latency_ms"]["p50"],
                       "p99_ms": s["latency_ms"]["p99"], "passed": passed})  # fmt: skip
         return passed
 
-    say("warming the exchange up (not measured)")
-    load_run(bootstrap, Topics(), SEED, LoadConfig(5, 4, seed=10, tag=f"w{uuid.uuid4().hex[:4]}", drain_s=30))
     good, bad = 0.0, None
     rate = 10.0
     if ok(rate):
@@ -162,10 +182,12 @@ def run(
             bare.append(bare_producer_rate(broker.bootstrap, recording, n_rate))
             say(f"max rate, round {i + 1}/2: swsim replay --max-rate, {n_rate:,} messages")
             flat.append(_replay(broker.bootstrap, recording, None, n_rate, producer).rate)
-        say("starting the whole exchange (swsim up) for the sustained-rate search")
-        with stack_process(tmp / "stack", broker.bootstrap, env):
-            sustained, steps = sustained_rate(broker.bootstrap, 3.0 if quick else 10.0, 30 if quick else 300, say,
-                                              0 if quick else 3)  # fmt: skip
+        say("sustained-rate search: each step on a fresh exchange (swsim up)")
+        warm_s = 2.0 if quick else 4.0
+        sustained, steps = sustained_rate(
+            broker.bootstrap, lambda: fresh_exchange(tmp, broker.bootstrap, env, say, warm_s),
+            3.0 if quick else 10.0, 30 if quick else 300, say, 0 if quick else 3,
+        )  # fmt: skip
     timing = timed.timing()
     return {
         "recording_messages": n,
