@@ -1,6 +1,7 @@
 """Open-model load against a running exchange, timed end to end per message type (simulated parties).
 
-Sends follow a fixed schedule (the traffic generator at RATE) and never wait for replies. Each message's latency
+Sends follow a fixed schedule (the traffic generator at RATE, or a recording's own timing divided by a speed
+factor, or a recording flat out) and never wait for replies. Each message's latency
 runs from its *intended* send time, not from when it actually left (a late sender would otherwise hide the delay:
 coordinated omission), to the moment this process sees it in the receiver's inbox topic. The gateway's receipt
 (MT9999 in the sender's inbox) is timed the same way. Counts: sent, delivered (seen in a receiver's inbox),
@@ -17,6 +18,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -24,7 +26,7 @@ from hdrh.histogram import HdrHistogram
 from gateway.topics import Topics
 from simulators.generator import Generator, entries
 from simulators.publisher import Publisher
-from simulators.recording import Entry
+from simulators.recording import Entry, read
 from simulators.replay import ReplayStats, replay
 from swsim.network import GATEWAY_ID, default_parties
 from swsim.percentile import nearest_rank
@@ -168,13 +170,33 @@ def message_type(body: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """Traffic replayed from a recording file (``swsim record`` / ``swsim generate --out``) instead of generated:
+    its ingress records at their recorded timing divided by ``speed``, or flat out (``speed`` None), re-signed, with
+    message ids rewritten as ``swsim replay`` does."""
+
+    path: Path
+    speed: float | None = 1.0
+
+    @property
+    def pace(self) -> str:
+        """How it is sent, in words."""
+        if self.speed is None:
+            return "flat out"
+        return "at its recorded timing" + ("" if self.speed == 1 else f" / {self.speed:g}")
+
+
+@dataclass(frozen=True)
 class LoadConfig:
     rate: float
     duration_s: float
     seed: int = 1
+    """The generator's seed (its warm-up's too, which a replay also sends)."""
     tag: str = "load"
     drain_s: float = 30.0
     producer: str = "confluent"
+    recording: Recording | None = None
+    """Replay this instead of generating ``rate * duration_s`` messages (``rate`` and ``duration_s`` then unused)."""
 
 
 @dataclass
@@ -188,15 +210,19 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary (the same numbers the HTML report shows)."""
-        t, c = self.tally, self.config
+        t, c, rec = self.tally, self.config, self.config.recording
         return {
             "tool": "swsim load",
             "simulated": True,
             "started_at": self.started_at,
             "bootstrap": self.bootstrap,
-            "rate": c.rate,
-            "duration_s": c.duration_s,
-            "seed": c.seed,
+            "traffic": "generated" if rec is None else "recording",
+            "recording": None if rec is None else str(rec.path),
+            "speed": None if rec is None else rec.speed,
+            # a replay's rate and duration are those of its schedule (flat out: as sent)
+            "rate": c.rate if rec is None else round(self.send.rate, 1),
+            "duration_s": c.duration_s if rec is None else round(self.send.duration_s, 2),
+            "seed": c.seed if rec is None else None,
             "tag": c.tag,
             "producer": c.producer,
             "sent": t.n_sent,
@@ -204,6 +230,7 @@ class LoadResult:
             "receipted": t.receipted,
             "rejected": t.rejected,
             "lost": t.lost,
+            "untracked": self.send.unrewritten,
             "send_rate": round(self.send.rate, 1),
             "timing_error_ms": {k.removesuffix("_ms"): round(v, 3) for k, v in self.send.timing().items()},
             "latency_ms": latency_figures(t.latency),
@@ -267,7 +294,9 @@ def run(
     config: LoadConfig,
     progress: Callable[[Tally, str], None] | None = None,
 ) -> LoadResult:
-    """Warm up, send ``rate * duration`` generated messages on schedule, drain, and return the tally.
+    """Warm up, send ``rate * duration`` generated messages on schedule (or the recording's ingress records, see
+    :class:`Recording`), drain, and return the tally. A recording that turns out malformed part way raises
+    RecordingError or ReplayError (naming the line) after what came before it was sent.
 
     ``progress(tally, phase)`` is called about five times a second (phase: warm-up, sending, draining)."""
     say = progress or (lambda _t, _p: None)
@@ -279,8 +308,13 @@ def run(
         tally = collector.tally = Tally()
         send = _sender(pub, tally)
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        planned = entries(Generator(config.seed, network_seed), config.rate, config.duration_s, topics.ingress)
-        stats = replay(planned, send, 1.0, config.tag, lambda _t: True, lambda _n: say(tally, "sending"))
+        rec = config.recording
+        if rec is None:
+            planned = entries(Generator(config.seed, network_seed), config.rate, config.duration_s, topics.ingress)
+            stats = replay(planned, send, 1.0, config.tag, lambda _t: True, lambda _n: say(tally, "sending"))
+        else:
+            stats = replay(read(rec.path), send, rec.speed, config.tag, lambda t: t.endswith(".ingress"),
+                           lambda _n: say(tally, "sending"))  # fmt: skip
         pub.flush()
         t = time.monotonic()
         while not _wait(lambda: tally.settled, 0.2, collector) and time.monotonic() - t < config.drain_s:
@@ -295,7 +329,8 @@ def run(
 
 def _sender(pub: Publisher, tally: Tally) -> Callable[[Entry, bytes, str | None, float], None]:
     def send(e: Entry, body: bytes, mid: str | None, intended: float) -> None:
-        tally.sent(mid or "", message_type(body), intended)  # before the send: no arrival can precede it
+        if mid is not None:  # None: a recorded body that is no message, sent as it is and not timed ("untracked")
+            tally.sent(mid, message_type(body), intended)  # before the send: no arrival can precede it
         pub.publish(e.header("sw-sender") or "", body, e.key.decode() if e.key else None, mid)
 
     return send

@@ -19,7 +19,7 @@ import json
 import math
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -99,7 +99,7 @@ class Writer:
         self.close()
 
 
-def read(path: Path) -> Iterator[Entry]:
+def read(path: Path) -> Generator[Entry, None, None]:
     """Stream the entries of a recording (raises RecordingError, naming the line, on anything malformed; a recording
     with a header but no records is an error too: there is nothing to replay)."""
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from simulators.load import LoadResult
+from simulators.load import LoadResult, Recording
 
 SPECTRUM = [100 * (1 - 10 ** (-k / 8)) for k in range(33)]
 """Percentiles for the distribution plot: 0, 25, 44, ... 99.99 (evenly spaced on a log(1/(1-p)) axis)."""
@@ -57,6 +57,25 @@ def _points(h: HdrHistogram) -> list[tuple[float, float]]:
     return [(p, h.get_value_at_percentile(p) / 1000) for p in SPECTRUM]
 
 
+def _traffic(s: dict[str, Any]) -> str:
+    """Where the run's traffic came from, as the report's first sentence."""
+    if s.get("traffic") != "recording":
+        return f"Simulated parties and synthetic traffic (swsim traffic generator, seed {s['seed']})."
+    speed = s["speed"]
+    pace = "flat out (each latency from the actual send)" if speed is None else Recording(Path(), speed).pace
+    untracked = (
+        f" {s['untracked']} recorded bodies that hold no message were sent unchanged and not timed."
+        if s["untracked"]
+        else ""
+    )
+    return (f"Simulated parties; traffic replayed from the recording {html.escape(s['recording'])}, {pace}, re-signed, "
+            f"with message ids rewritten (tag {html.escape(s['tag'])}).{untracked}")  # fmt: skip
+
+
+def _pace(s: dict[str, Any]) -> str:
+    return "as fast as possible" if s.get("traffic") == "recording" and s["speed"] is None else "on a fixed schedule"
+
+
 def render(summary: dict[str, Any], series: dict[str, list[float]], spectra: Spectra) -> str:
     s = summary
     e = html.escape
@@ -74,8 +93,8 @@ def render(summary: dict[str, Any], series: dict[str, list[float]], spectra: Spe
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>swsim load report: {s["rate"]} msg/s for {s["duration_s"]} s</title><style>{_CSS}</style></head><body>
 <h1>swsim load report</h1>
-<p class="note">Simulated parties and synthetic traffic (swsim traffic generator, seed {s["seed"]}). Open model:
-messages were sent on a fixed schedule and never waited for replies. Latency runs from each message's
+<p class="note">{_traffic(s)} Open model:
+messages were sent {_pace(s)} and never waited for replies. Latency runs from each message's
 <em>intended</em> send time to its arrival in the receiver's inbox topic (receipts: in the sender's inbox), so a late
 sender cannot hide delays (no coordinated omission); recorded in HdrHistograms.</p>
 <table><tr><th>run</th><th></th></tr>

@@ -18,7 +18,7 @@ from swsim.commands.consoles import console
 from swsim.commands.traffic import PRODUCER_HELP, _producer, _settings
 
 if TYPE_CHECKING:
-    from simulators.load import Tally
+    from simulators.load import Recording, Tally
 
 out = console(stderr=True)
 
@@ -39,8 +39,10 @@ def _exchange(bootstrap: str | None) -> Iterator[str]:
 
 
 def load_cmd(
-    rate: Annotated[float, typer.Option(help="Messages per second (a fixed schedule: the open model).", min=0.01)],
-    duration: Annotated[float, typer.Option(help="Seconds of sending.", min=0.1)],
+    rate: Annotated[
+        float | None, typer.Option(help="Messages per second of generated traffic (a fixed schedule).", min=0.01)
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Seconds of generated traffic.", min=0.1)] = None,
     report: Annotated[Path, typer.Option(help="The HTML report to write (the JSON summary goes next to it).")] = Path(
         "load-report.html"
     ),
@@ -51,14 +53,29 @@ def load_cmd(
         str | None, typer.Option(help="A running exchange's Kafka HOST:PORT (default: start one for the run).")
     ] = None,
     producer: Annotated[str, typer.Option(help=PRODUCER_HELP)] = "confluent",
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="Drive it with this recording (swsim record / swsim generate --out) instead of generated "
+            "traffic: re-signed, message ids rewritten."
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="With --replay: the recorded timing divided by N (default 1).", min=1e-6)
+    ] = None,
+    max_rate: Annotated[bool, typer.Option("--max-rate", help="With --replay: send as fast as possible.")] = False,
 ) -> None:
-    """Drive the exchange with generated traffic at RATE for DURATION seconds; measure end-to-end latency per
-    message type (from the intended send time: no coordinated omission) and count sent / delivered / receipted /
-    rejected / lost. Writes an HTML report with plots and a JSON summary. Exit status 1 if any message was lost."""
+    """Drive the exchange with generated traffic at RATE for DURATION seconds, or replay a recording (--replay FILE,
+    at its timing / --speed, or --max-rate); measure end-to-end latency per message type (from the intended send
+    time: no coordinated omission) and count sent / delivered / receipted / rejected / lost. Writes an HTML report
+    with plots and a JSON summary. Exit status 1 if any message was lost."""
     from gateway.topics import Topics
     from simulators import report as report_mod
     from simulators.load import LoadConfig, run
+    from simulators.recording import RecordingError
+    from simulators.replay import ReplayError
 
+    recording = _traffic(rate, duration, seed, replay, speed, max_rate)
     settings = _settings(bootstrap)
     if drain < 0:
         raise typer.BadParameter("--drain must be >= 0")
@@ -71,10 +88,17 @@ def load_cmd(
         raise typer.Exit(2) from None
     seed = seed if seed is not None else time.time_ns() // 1000 % 1_000_000
     tag = format(time.time_ns() // 1_000_000 % 36**6, "x")
-    config = LoadConfig(rate, duration, seed, tag, drain, _producer(producer))
-    total = int(rate * duration)
-    out.print(f"load: {total} messages at {rate:g}/s for {duration:g} s, seed {seed} (simulated parties)")
-    try:  # the exchange may fail to start, or the warm-up to be answered
+    config = LoadConfig(rate or 0.0, duration or 0.0, seed, tag, drain, _producer(producer), recording)
+    total: int | None
+    if recording is None:
+        assert rate is not None
+        assert duration is not None
+        total = int(rate * duration)
+        out.print(f"load: {total} messages at {rate:g}/s for {duration:g} s, seed {seed} (simulated parties)")
+    else:
+        total = None  # the file is streamed: its length is known once it is sent
+        out.print(f"load: replaying {recording.path} {recording.pace}, message-id tag {tag} (simulated parties)")
+    try:  # the exchange may fail to start, the warm-up not be answered, or the recording turn out malformed
         with _exchange(settings.kafka_bootstrap) as b, _bar() as bar:
             task = bar.add_task("warm-up", total=total, stats="")
 
@@ -83,6 +107,11 @@ def load_cmd(
                 bar.update(task, description=phase, completed=t.n_sent if phase != "warm-up" else 0, stats=stats)
 
             result = run(b, Topics(settings.topic_prefix), settings.network_seed, config, show)
+    except (RecordingError, ReplayError) as e:
+        said = str(e)
+        path = str(replay)
+        out.print(f"[red]load test stopped: {said if said.startswith(path) else f'{path}: {said}'}[/red]")
+        raise typer.Exit(2) from None
     except (RuntimeError, TimeoutError) as e:
         out.print(f"[red]load test failed: {e}[/red]")
         raise typer.Exit(2) from None
@@ -98,6 +127,37 @@ def load_cmd(
         print(json.dumps(s))
     if s["lost"]:
         raise typer.Exit(1)
+
+
+def _traffic(
+    rate: float | None, duration: float | None, seed: int | None, replay: Path | None, speed: float | None,
+    max_rate: bool,
+) -> Recording | None:  # fmt: skip
+    """The recording to replay (None: generated traffic), after checking the options fit together and that the
+    recording opens (before any exchange is started for it)."""
+    from simulators.load import Recording
+    from simulators.recording import RecordingError, read
+
+    if replay is None:
+        if rate is None or duration is None:
+            raise typer.BadParameter("give --rate and --duration (generated traffic), or --replay FILE")
+        if speed is not None or max_rate:
+            raise typer.BadParameter("--speed and --max-rate go with --replay FILE")
+        return None
+    if rate is not None or duration is not None or seed is not None:
+        raise typer.BadParameter("--rate, --duration and --seed are for generated traffic; a replay's timing comes "
+                                 "from its recording (--speed N or --max-rate)")  # fmt: skip
+    if speed is not None and max_rate:
+        raise typer.BadParameter("give --speed N or --max-rate, not both")
+    first = read(replay)
+    try:
+        next(first)  # the header and the first record: a missing, empty or foreign file is refused now
+    except RecordingError as e:
+        out.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        first.close()
+    return Recording(replay, None if max_rate else (speed or 1.0))
 
 
 def _bar() -> Progress:

@@ -4,6 +4,7 @@ the JSON summary."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -80,3 +81,75 @@ def test_load_refuses_an_unwritable_report(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["load", "--rate", "1", "--duration", "1", "--report", "/proc/no/such/r.html"])
     assert r.exit_code == 2
     assert "cannot write" in r.output
+
+
+def _recording(tmp_path: Path, rate: int, duration: int) -> Path:
+    rec = tmp_path / "rec.jsonl.gz"
+    r = CliRunner().invoke(app, ["generate", "--rate", str(rate), "--duration", str(duration), "--seed", "9",
+                                 "--out", str(rec)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return rec
+
+
+def test_load_replays_a_recording_at_a_speed_factor(stack: Stack, tmp_path: Path) -> None:
+    rec = _recording(tmp_path, 40, 2)  # 80 messages over 2 s of recorded time
+    env = {"SWSIM_TOPIC_PREFIX": stack.settings.topic_prefix}
+    out = tmp_path / "replayed.html"
+    r = CliRunner().invoke(app, ["load", "--replay", str(rec), "--speed", "2", "--report", str(out),
+                                 "--bootstrap", stack.settings.kafka_bootstrap or "", "--json"], env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    s = _check_report(out, json.loads(r.stdout.strip().splitlines()[-1]))
+    assert (s["traffic"], s["recording"], s["speed"], s["seed"]) == ("recording", str(rec), 2.0, None)
+    assert (s["sent"], s["delivered"], s["receipted"], s["rejected"], s["lost"], s["untracked"]) == (
+        80,
+        80,
+        80,
+        0,
+        0,
+        0,
+    )
+    assert s["rate"] == pytest.approx(80, rel=0.1)  # 40 msg/s recorded, replayed twice as fast
+    assert s["duration_s"] == pytest.approx(1.0, rel=0.1)
+    by_type = s["by_type"]
+    assert isinstance(by_type, dict)
+    assert sum(f["sent"] for f in by_type.values()) == 80
+    assert "replayed from the recording" in out.read_text()
+
+
+def test_load_stops_on_a_recording_damaged_part_way(stack: Stack, tmp_path: Path) -> None:
+    lines = gzip.decompress(_recording(tmp_path, 20, 3).read_bytes()).splitlines(keepends=True)
+    bad = tmp_path / "bad.jsonl.gz"  # damaged 2 s of recorded time in: beyond the 1 s a replay reads ahead
+    bad.write_bytes(gzip.compress(b"".join(lines[:41]) + b"{not json\n" + b"".join(lines[41:])))
+    env = {"SWSIM_TOPIC_PREFIX": stack.settings.topic_prefix}
+    r = CliRunner().invoke(app, ["load", "--replay", str(bad), "--max-rate", "--report", str(tmp_path / "b.html"),
+                                 "--bootstrap", stack.settings.kafka_bootstrap or ""], env=env)  # fmt: skip
+    assert r.exit_code == 2, r.output
+    said = " ".join(r.output.split())
+    assert f"load test stopped: {bad}" in said
+    assert "line 42" in said
+    sent = re.search(r"stopped after (\d+) sent", said)  # what came before the damage was sent
+    assert sent is not None, said
+    assert 0 < int(sent.group(1)) < 40
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "give --rate and --duration (generated traffic), or --replay FILE"),
+        (["--rate", "1", "--duration", "1", "--speed", "2"], "--speed and --max-rate go with --replay FILE"),
+        (["--replay", "r.gz", "--rate", "5"], "--rate, --duration and --seed are for generated traffic"),
+        (["--replay", "r.gz", "--speed", "2", "--max-rate"], "give --speed N or --max-rate, not both"),
+        (["--replay", "no-such.jsonl.gz"], "cannot read"),
+        (["--replay", "garbage.gz"], "not a gzip-compressed recording"),
+    ],
+)
+def test_load_options_that_do_not_fit_are_refused_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "garbage.gz").write_bytes(b"not a recording")
+    r = CliRunner().invoke(app, ["load", *args, "--report", str(tmp_path / "x.html")])
+    assert r.exit_code == 2, r.output
+    assert says in " ".join(r.output.replace("│", " ").split())
+    assert "starting an embedded broker" not in r.output
+    assert not (tmp_path / "x.html").exists()

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from simulators import report
-from simulators.load import LoadConfig, LoadResult, Tally, message_type
+from simulators.load import LoadConfig, LoadResult, Recording, Tally, message_type
 from simulators.replay import ReplayStats
 from swsim.transport.base import Record
 
@@ -78,3 +78,22 @@ def test_the_report_shows_the_numbers_of_its_json_summary(tmp_path: Path) -> Non
     assert row in page
     assert page.count("<svg") == 3  # throughput, latency over time, distribution
     assert "Simulated parties" in page
+
+
+def test_a_replayed_recording_is_reported_as_such(tmp_path: Path) -> None:
+    rec = Recording(Path("capture.jsonl.gz"), None)  # flat out
+    stats = ReplayStats(sent=5, unrewritten=1, duration_s=0.25)
+    result = LoadResult(LoadConfig(0, 0, seed=7, tag="t2", recording=rec), "127.0.0.1:9",
+                        "2026-11-23T00:00:00+00:00", _tally(), stats, 0.5)  # fmt: skip
+    s = result.summary()
+    assert (s["traffic"], s["recording"], s["speed"], s["seed"]) == ("recording", "capture.jsonl.gz", None, None)
+    assert (s["rate"], s["duration_s"], s["untracked"]) == (20.0, 0.25, 1)  # the replay's own: 5 sent in 0.25 s
+    page, _ = report.write(result, tmp_path / "r.html")
+    text = " ".join(page.read_text().split())
+    assert "traffic replayed from the recording capture.jsonl.gz, flat out" in text
+    assert "messages were sent as fast as possible" in text
+    assert "1 recorded bodies that hold no message were sent unchanged and not timed" in text
+    generated = LoadResult(LoadConfig(4, 2, seed=7, tag="t1"), "127.0.0.1:9", "2026-11-23T00:00:00+00:00",
+                           _tally(), ReplayStats(sent=4, duration_s=2.0), 0.5).summary()  # fmt: skip
+    assert (generated["traffic"], generated["recording"], generated["speed"]) == ("generated", None, None)
+    assert (generated["rate"], generated["duration_s"], generated["seed"]) == (4, 2, 7)
