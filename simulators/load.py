@@ -16,6 +16,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from gateway.topics import Topics
 from simulators.generator import Generator, entries
 from simulators.publisher import Publisher
 from simulators.recording import Entry, read
-from simulators.replay import ReplayStats, replay
+from simulators.replay import ReplayStats, ingress_topic, replay
 from swsim.network import GATEWAY_ID, default_parties
 from swsim.percentile import nearest_rank
 from swsim.transport.base import Record
@@ -71,6 +72,8 @@ class Tally:
     delivered: int = 0
     receipted: int = 0
     rejected: int = 0
+    duplicates: int = 0
+    """Sends of a message id already sent (a recording's re-sends): sent again, timed from the first only."""
     latency: HdrHistogram = field(default_factory=_hist)
     receipt_latency: HdrHistogram = field(default_factory=_hist)
     by_type: dict[str, HdrHistogram] = field(default_factory=dict)
@@ -219,9 +222,9 @@ class LoadResult:
             "traffic": "generated" if rec is None else "recording",
             "recording": None if rec is None else str(rec.path),
             "speed": None if rec is None else rec.speed,
-            # a replay's rate and duration are those of its schedule (flat out: as sent)
-            "rate": c.rate if rec is None else round(self.send.rate, 1),
-            "duration_s": c.duration_s if rec is None else round(self.send.duration_s, 2),
+            # a replay's rate and duration are those of its schedule, every record sent (flat out: as sent)
+            "rate": c.rate if rec is None else self._replayed(round(self.send.rate, 3)),
+            "duration_s": c.duration_s if rec is None else self._replayed(round(self.send.duration_s, 3)),
             "seed": c.seed if rec is None else None,
             "tag": c.tag,
             "producer": c.producer,
@@ -231,6 +234,8 @@ class LoadResult:
             "rejected": t.rejected,
             "lost": t.lost,
             "untracked": self.send.unrewritten,
+            "duplicates": t.duplicates,
+            "skipped": self.send.skipped,
             "send_rate": round(self.send.rate, 1),
             "timing_error_ms": {k.removesuffix("_ms"): round(v, 3) for k, v in self.send.timing().items()},
             "latency_ms": latency_figures(t.latency),
@@ -238,6 +243,10 @@ class LoadResult:
             "by_type": t.by_type_figures(),
             "drained_s": round(self.drained_s, 2),
         }
+
+    def _replayed(self, figure: float) -> float | None:
+        """A figure of the replayed schedule, or None when it has no interval to measure (fewer than 2 sent)."""
+        return figure if self.send.sent >= 2 else None
 
 
 class _Collector:
@@ -313,8 +322,8 @@ def run(
             planned = entries(Generator(config.seed, network_seed), config.rate, config.duration_s, topics.ingress)
             stats = replay(planned, send, 1.0, config.tag, lambda _t: True, lambda _n: say(tally, "sending"))
         else:
-            stats = replay(read(rec.path), send, rec.speed, config.tag, lambda t: t.endswith(".ingress"),
-                           lambda _n: say(tally, "sending"))  # fmt: skip
+            with closing(read(rec.path)) as source:
+                stats = replay(source, send, rec.speed, config.tag, ingress_topic, lambda _n: say(tally, "sending"))
         pub.flush()
         t = time.monotonic()
         while not _wait(lambda: tally.settled, 0.2, collector) and time.monotonic() - t < config.drain_s:
@@ -329,7 +338,11 @@ def run(
 
 def _sender(pub: Publisher, tally: Tally) -> Callable[[Entry, bytes, str | None, float], None]:
     def send(e: Entry, body: bytes, mid: str | None, intended: float) -> None:
-        if mid is not None:  # None: a recorded body that is no message, sent as it is and not timed ("untracked")
+        if mid is None:
+            pass  # a recorded body that is no message: sent as it is, not timed ("untracked")
+        elif mid in tally.msgs:
+            tally.duplicates += 1  # a re-send in the recording: sent again, timed from the first send only
+        else:
             tally.sent(mid, message_type(body), intended)  # before the send: no arrival can precede it
         pub.publish(e.header("sw-sender") or "", body, e.key.decode() if e.key else None, mid)
 

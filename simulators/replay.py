@@ -160,7 +160,7 @@ def replay(
             if not is_ingress(e.topic):
                 stats.skipped += 1
                 continue
-            body, mid = _body(e, tag, n, stats)
+            body, mid = body_to_send(e, tag, n, stats)
             if speed is not None:
                 if origin is None:
                     origin, t0 = time.perf_counter(), e.t
@@ -184,7 +184,7 @@ def replay(
     return stats
 
 
-def _body(e: Entry, tag: str | None, n: int, stats: ReplayStats) -> tuple[bytes, str | None]:
+def body_to_send(e: Entry, tag: str | None, n: int, stats: ReplayStats) -> tuple[bytes, str | None]:
     """What to send for ``e`` (the ``n``-th record), and its MessageID (see the module's docstring)."""
     if tag is None:
         return e.body, e.header("sw-message-id")
@@ -200,3 +200,21 @@ def _body(e: Entry, tag: str | None, n: int, stats: ReplayStats) -> tuple[bytes,
         )
     stats.unrewritten += 1
     return e.body, None
+
+
+def ingress_topic(topic: str) -> bool:
+    """Whether a recorded record's topic is an ingress topic (of any prefix): what a replay sends."""
+    return topic.endswith(".ingress")
+
+
+def check_start(entries: Iterable[Entry], is_ingress: Callable[[str], bool]) -> None:
+    """Read ``entries`` up to their first ingress record and check that a replay can send it (RecordingError or
+    ReplayError naming the line otherwise; ReplayError if no record is on an ingress topic), so that a caller can
+    refuse a recording before starting anything for it."""
+    skipped = 0
+    for e in entries:
+        if is_ingress(e.topic):
+            body_to_send(e, "check", skipped + 1, ReplayStats())
+            return
+        skipped += 1
+    raise ReplayError(f"nothing to replay: none of its {skipped} records is on an ingress topic")

@@ -63,17 +63,39 @@ def _traffic(s: dict[str, Any]) -> str:
         return f"Simulated parties and synthetic traffic (swsim traffic generator, seed {s['seed']})."
     speed = s["speed"]
     pace = "flat out (each latency from the actual send)" if speed is None else Recording(Path(), speed).pace
-    untracked = (
-        f" {s['untracked']} recorded bodies that hold no message were sent unchanged and not timed."
-        if s["untracked"]
-        else ""
-    )
+    notes = [
+        (s["untracked"], "recorded bodies that hold no message were sent unchanged and not timed"),
+        (s["duplicates"], "re-sends of a message id already sent were sent again, timed from the first send only"),
+        (s["skipped"], "records not on an ingress topic were not sent"),
+    ]
+    extra = "".join(f" {n} {what}." for n, what in notes if n)
     return (f"Simulated parties; traffic replayed from the recording {html.escape(s['recording'])}, {pace}, re-signed, "
-            f"with message ids rewritten (tag {html.escape(s['tag'])}).{untracked}")  # fmt: skip
+            f"with message ids rewritten (tag {html.escape(s['tag'])}).{extra}")  # fmt: skip
 
 
-def _pace(s: dict[str, Any]) -> str:
-    return "as fast as possible" if s.get("traffic") == "recording" and s["speed"] is None else "on a fixed schedule"
+def _flat_out(s: dict[str, Any]) -> bool:
+    return bool(s.get("traffic") == "recording" and s["speed"] is None)
+
+
+def _timing(s: dict[str, Any]) -> str:
+    """How the sends were paced and what the latencies are measured from."""
+    if _flat_out(s):
+        return """messages were sent as fast as possible and never waited for replies. With no schedule, latency runs
+from each message's actual send to its arrival in the receiver's inbox topic (receipts: in the sender's inbox), so a
+sender that stalls shows as lower throughput, not as latency; recorded in HdrHistograms."""
+    return """messages were sent on a fixed schedule and never waited for replies. Latency runs from each message's
+<em>intended</em> send time to its arrival in the receiver's inbox topic (receipts: in the sender's inbox), so a late
+sender cannot hide delays (no coordinated omission); recorded in HdrHistograms."""
+
+
+def _or_na(figure: float | None) -> str:
+    return "n/a (fewer than two sent)" if figure is None else str(figure)
+
+
+def _title(s: dict[str, Any]) -> str:
+    if s.get("traffic") == "recording":
+        return f"replay of {html.escape(s['recording'])}"
+    return f"{s['rate']} msg/s for {s['duration_s']} s"
 
 
 def render(summary: dict[str, Any], series: dict[str, list[float]], spectra: Spectra) -> str:
@@ -91,16 +113,14 @@ def render(summary: dict[str, Any], series: dict[str, list[float]], spectra: Spe
     lat_rows += [_lat_row(mt, f["sent"], f["delivered"], f["latency_ms"]) for mt, f in s["by_type"].items()]
     te = s["timing_error_ms"]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>swsim load report: {s["rate"]} msg/s for {s["duration_s"]} s</title><style>{_CSS}</style></head><body>
+<title>swsim load report: {_title(s)}</title><style>{_CSS}</style></head><body>
 <h1>swsim load report</h1>
-<p class="note">{_traffic(s)} Open model:
-messages were sent {_pace(s)} and never waited for replies. Latency runs from each message's
-<em>intended</em> send time to its arrival in the receiver's inbox topic (receipts: in the sender's inbox), so a late
-sender cannot hide delays (no coordinated omission); recorded in HdrHistograms.</p>
+<p class="note">{_traffic(s)} Open model: {_timing(s)}</p>
 <table><tr><th>run</th><th></th></tr>
 <tr><td>started (UTC)</td><td>{e(s["started_at"])}</td></tr>
 <tr><td>Kafka bootstrap</td><td>{e(s["bootstrap"])}</td></tr>
-<tr><td>rate (msg/s)</td><td>{s["rate"]}</td></tr><tr><td>duration (s)</td><td>{s["duration_s"]}</td></tr>
+<tr><td>rate (msg/s)</td><td>{_or_na(s["rate"])}</td></tr>
+<tr><td>duration (s)</td><td>{_or_na(s["duration_s"])}</td></tr>
 <tr><td>achieved send rate (msg/s)</td><td>{s["send_rate"]}</td></tr>
 <tr><td>send-time error p50 / p99 / max (ms)</td><td>{ms(te["p50"])} / {ms(te["p99"])} / {ms(te["max"])}</td></tr>
 <tr><td>producer client</td><td>{e(s["producer"])}</td></tr><tr><td>message-id run tag</td><td>{e(s["tag"])}</td></tr>

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,8 +69,8 @@ def load_cmd(
 ) -> None:
     """Drive the exchange with generated traffic at RATE for DURATION seconds, or replay a recording (--replay FILE,
     at its timing / --speed, or --max-rate); measure end-to-end latency per message type (from the intended send
-    time: no coordinated omission) and count sent / delivered / receipted / rejected / lost. Writes an HTML report
-    with plots and a JSON summary. Exit status 1 if any message was lost."""
+    time, so no coordinated omission; flat out, from the send) and count sent / delivered / receipted / rejected /
+    lost. Writes an HTML report with plots and a JSON summary. Exit status 1 if any message was lost."""
     from gateway.topics import Topics
     from simulators import report as report_mod
     from simulators.load import LoadConfig, run
@@ -115,6 +117,9 @@ def load_cmd(
     except (RuntimeError, TimeoutError) as e:
         out.print(f"[red]load test failed: {e}[/red]")
         raise typer.Exit(2) from None
+    if recording is not None and result.tally.n_sent == 0:
+        out.print(f"[red]{replay}: nothing timed: none of the {result.send.sent} records sent holds a message[/red]")
+        raise typer.Exit(2)
     html_path, json_path = report_mod.write(result, report)
     s = result.summary()
     lat = s["latency_ms"]
@@ -137,6 +142,7 @@ def _traffic(
     recording opens (before any exchange is started for it)."""
     from simulators.load import Recording
     from simulators.recording import RecordingError, read
+    from simulators.replay import ReplayError, check_start, ingress_topic
 
     if replay is None:
         if rate is None or duration is None:
@@ -149,14 +155,15 @@ def _traffic(
                                  "from its recording (--speed N or --max-rate)")  # fmt: skip
     if speed is not None and max_rate:
         raise typer.BadParameter("give --speed N or --max-rate, not both")
-    first = read(replay)
-    try:
-        next(first)  # the header and the first record: a missing, empty or foreign file is refused now
-    except RecordingError as e:
-        out.print(f"[red]{e}[/red]")
+    if speed is not None and not math.isfinite(speed):
+        raise typer.BadParameter("--speed is a finite number", param_hint="'--speed'")
+    try:  # up to the first record to send: a missing, empty, foreign or unsendable recording is refused now
+        with closing(read(replay)) as entries:
+            check_start(entries, ingress_topic)
+    except (RecordingError, ReplayError) as e:
+        said = str(e)
+        out.print(f"[red]{said if said.startswith(str(replay)) else f'{replay}: {said}'}[/red]")
         raise typer.Exit(2) from None
-    finally:
-        first.close()
     return Recording(replay, None if max_rate else (speed or 1.0))
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -88,7 +90,7 @@ def _send(settings: Settings, entries: Iterable[Entry], speed: float | None, tag
     """Send entries into the running exchange as their senders (re-signed), on schedule or flat out."""
     from gateway.topics import Topics
     from simulators.publisher import Publisher
-    from simulators.replay import replay
+    from simulators.replay import ingress_topic, replay
     from swsim.transport.kafka import KafkaTransport
 
     if settings.kafka_bootstrap is None:
@@ -102,8 +104,7 @@ def _send(settings: Settings, entries: Iterable[Entry], speed: float | None, tag
     try:
         with _progress() as bar:
             task = bar.add_task(what, total=total)
-            stats = replay(entries, send, speed, tag, lambda t: t.endswith(".ingress"),
-                           lambda n: bar.update(task, completed=n))  # fmt: skip
+            stats = replay(entries, send, speed, tag, ingress_topic, lambda n: bar.update(task, completed=n))
             pub.flush()
     finally:
         transport.close()
@@ -181,6 +182,8 @@ def replay_cmd(
 
     if (speed is None) == (not max_rate):
         raise typer.BadParameter("give exactly one of --speed N or --max-rate")
+    if speed is not None and not math.isfinite(speed):
+        raise typer.BadParameter("--speed is a finite number", param_hint="'--speed'")
     if tag is not None:
         try:
             check_tag(tag)
@@ -191,7 +194,8 @@ def replay_cmd(
         raise typer.BadParameter(f"{file} does not exist")
     run = tag if tag is not None else format(time.time_ns() // 1_000_000 % 36**6, "x")
     try:
-        stats = _send(settings, read(file), None if max_rate else speed, run, None, "replaying", _producer(producer))
+        with closing(read(file)) as entries:
+            stats = _send(settings, entries, None if max_rate else speed, run, None, "replaying", _producer(producer))
     except (RecordingError, ReplayError) as e:
         said = str(e)
         out.print(f"[red]{said if said.startswith(str(file)) else f'{file}: {said}'}[/red]")

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulators import report
+from simulators.recording import Entry, Writer
 from swsim.broker import EmbeddedBroker
 from swsim.cli import app
 from swsim.node.clock import SimClock
@@ -116,6 +117,20 @@ def test_load_replays_a_recording_at_a_speed_factor(stack: Stack, tmp_path: Path
     assert "replayed from the recording" in out.read_text()
 
 
+def test_load_replays_a_recording_flat_out(stack: Stack, tmp_path: Path) -> None:
+    rec = _recording(tmp_path, 40, 1)
+    env = {"SWSIM_TOPIC_PREFIX": stack.settings.topic_prefix}
+    out = tmp_path / "flat.html"
+    r = CliRunner().invoke(app, ["load", "--replay", str(rec), "--max-rate", "--report", str(out),
+                                 "--bootstrap", stack.settings.kafka_bootstrap or "", "--json"], env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    s = _check_report(out, json.loads(r.stdout.strip().splitlines()[-1]))
+    assert (s["traffic"], s["speed"], s["sent"], s["delivered"], s["lost"]) == ("recording", None, 40, 40, 0)
+    assert s["rate"] > 40  # flat out: faster than the recorded 40 msg/s
+    assert s["timing_error_ms"] == {"p50": 0.0, "p99": 0.0, "max": 0.0}  # no schedule to be late for
+    assert "messages were sent as fast as possible" in " ".join(out.read_text().split())
+
+
 def test_load_stops_on_a_recording_damaged_part_way(stack: Stack, tmp_path: Path) -> None:
     lines = gzip.decompress(_recording(tmp_path, 20, 3).read_bytes()).splitlines(keepends=True)
     bad = tmp_path / "bad.jsonl.gz"  # damaged 2 s of recorded time in: beyond the 1 s a replay reads ahead
@@ -141,6 +156,8 @@ def test_load_stops_on_a_recording_damaged_part_way(stack: Stack, tmp_path: Path
         (["--replay", "r.gz", "--speed", "2", "--max-rate"], "give --speed N or --max-rate, not both"),
         (["--replay", "no-such.jsonl.gz"], "cannot read"),
         (["--replay", "garbage.gz"], "not a gzip-compressed recording"),
+        (["--replay", "inboxes.gz"], "inboxes.gz: nothing to replay: none of its 2 records is on an ingress topic"),
+        (["--replay", "inboxes.gz", "--speed", "inf"], "--speed is a finite number"),
     ],
 )
 def test_load_options_that_do_not_fit_are_refused_before_anything_starts(
@@ -148,6 +165,9 @@ def test_load_options_that_do_not_fit_are_refused_before_anything_starts(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "garbage.gz").write_bytes(b"not a recording")
+    with Writer(tmp_path / "inboxes.gz", "test") as w:  # what a party received, not what it sent
+        for t in (1.0, 2.0):
+            w.write(Entry(t, "sw.inbox.8000", None, [], b'{"Head": {}}'))
     r = CliRunner().invoke(app, ["load", *args, "--report", str(tmp_path / "x.html")])
     assert r.exit_code == 2, r.output
     assert says in " ".join(r.output.replace("│", " ").split())

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 from simulators import report
-from simulators.load import LoadConfig, LoadResult, Recording, Tally, message_type
+from simulators.load import LoadConfig, LoadResult, Recording, Tally, _sender, message_type
+from simulators.recording import Entry
 from simulators.replay import ReplayStats
 from swsim.transport.base import Record
 
@@ -88,6 +89,8 @@ def test_a_replayed_recording_is_reported_as_such(tmp_path: Path) -> None:
     s = result.summary()
     assert (s["traffic"], s["recording"], s["speed"], s["seed"]) == ("recording", "capture.jsonl.gz", None, None)
     assert (s["rate"], s["duration_s"], s["untracked"]) == (20.0, 0.25, 1)  # the replay's own: 5 sent in 0.25 s
+    one = LoadResult(LoadConfig(0, 0, recording=rec), "b", "t", Tally(), ReplayStats(sent=1, duration_s=6e-5), 0.0)
+    assert (one.summary()["rate"], one.summary()["duration_s"]) == (None, None)  # one send: no interval to measure
     page, _ = report.write(result, tmp_path / "r.html")
     text = " ".join(page.read_text().split())
     assert "traffic replayed from the recording capture.jsonl.gz, flat out" in text
@@ -97,3 +100,24 @@ def test_a_replayed_recording_is_reported_as_such(tmp_path: Path) -> None:
                            _tally(), ReplayStats(sent=4, duration_s=2.0), 0.5).summary()  # fmt: skip
     assert (generated["traffic"], generated["recording"], generated["speed"]) == ("generated", None, None)
     assert (generated["rate"], generated["duration_s"], generated["seed"]) == (4, 2, 7)
+
+
+def test_a_re_sent_message_id_is_sent_again_but_timed_once() -> None:
+    sent: list[str | None] = []
+
+    class Pub:
+        def publish(self, sender: str, body: bytes, key: str | None, mid: str | None) -> None:
+            sent.append(mid)
+
+    tally = Tally(start=0.0)
+    send = _sender(Pub(), tally)  # type: ignore[arg-type]
+    e = Entry(0.0, "sw.ingress", b"k", [("sw-sender", b"8000")], b"")
+    send(e, b'{"Head":{"MessageType":"MT2301"}}', "A.t", 1.0)
+    send(e, b'{"Head":{"MessageType":"MT2301"}}', "A.t", 2.0)  # the recording's re-send of A
+    send(e, b"not a message", None, 3.0)
+    assert sent == ["A.t", "A.t", None]  # everything recorded is sent
+    assert (tally.n_sent, tally.duplicates, tally.sent_by_type) == (1, 1, {"MT2301": 1})
+    assert tally.msgs["A.t"].intended == 1.0  # timed from the first send
+    tally.seen(_receipt("A.t", b"delivered"), 1.5)
+    tally.seen(_receipt("A.t", b"delivered"), 2.5)  # the gateway answers the re-send too
+    assert tally.receipted == 1
