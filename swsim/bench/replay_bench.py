@@ -21,6 +21,7 @@ from simulators.load import run as load_run
 from simulators.publisher import Publisher
 from simulators.recording import Entry, Writer, read
 from simulators.replay import ReplayStats, replay
+from swsim.bench.steal import StealMeter
 from swsim.broker import EmbeddedBroker
 from swsim.proc import stack_process
 from swsim.transport.kafka import KafkaTransport
@@ -169,12 +170,15 @@ def run(
     env, gw_producer, gw_consumer = exchange_clients(clients)
     n = 5_000 if quick else 100_000
     n_rate = 5_000 if quick else 30_000
+    whole = StealMeter().start()
     with tempfile.TemporaryDirectory(prefix="swsim-bench-replay-") as tmpdir, EmbeddedBroker() as broker:
         tmp = Path(tmpdir)
         recording = tmp / "exchange.jsonl.gz"
         write_recording(recording, n, say)
         say(f"replaying {n:,} messages at 10x ({n / ORIGINAL_RATE / 10:.0f} s)")
+        during_timed = StealMeter().start()
         timed = _replay(broker.bootstrap, recording, 10.0, None, producer)
+        timed_steal = during_timed.percent()
         bare: list[float] = []
         flat: list[float] = []
         for i in range(2):  # interleaved, best of two each: the machine is shared and noisy
@@ -195,6 +199,7 @@ def run(
         "timing_error_p50_ms": round(timing["p50_ms"], 3),
         "timing_error_p99_ms": round(timing["p99_ms"], 3),
         "timing_error_max_ms": round(timing["max_ms"], 3),
+        "timing_steal_pct": timed_steal,
         "replay_10x_msgs_per_s": round(timed.rate, 1),
         "max_rate_msgs_per_s": round(max(flat), 1),
         "producer_msgs_per_s": round(max(bare), 1),
@@ -202,6 +207,7 @@ def run(
         "sustained_rate": sustained,
         "sustained_p99_limit_ms": P99_LIMIT_MS,
         "sustained_steps": steps,
+        "steal_pct": whole.percent(),
         "replay_producer": producer,
         "exchange_producer": gw_producer,
         "exchange_consumer": gw_consumer,

@@ -207,6 +207,12 @@ def bench_replay(
     )
     table.add_row("sustained rate msgs/s (p99 <= 100 ms, 0 lost)", f"{r['sustained_rate']:g}", "", "")
     out.print(table)
+    out.print(
+        "steal time (the hypervisor's share of this machine's CPU): "
+        + (f"{w}% over the run" if (w := r["steal_pct"]) is not None else "n/a")
+        + ", "
+        + (f"{t}% during the 10x replay" if (t := r["timing_steal_pct"]) is not None else "n/a")
+    )
     steps = Table(
         title=f"sustained-rate search (generated traffic, whole exchange; its producer {r['exchange_producer']}, "
         f"consumer {r['exchange_consumer']})"

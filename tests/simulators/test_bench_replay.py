@@ -21,6 +21,8 @@ def test_bench_replay_json_keys() -> None:
     doc = json.loads(done.stdout)
     assert doc["recording_messages"] == 5_000
     assert (doc["exchange_producer"], doc["exchange_consumer"]) == ("confluent", "confluent")
+    assert 0 <= doc["timing_steal_pct"] <= 100  # /proc/stat is there on the Linux machines the suite runs on
+    assert 0 <= doc["steal_pct"] <= 100
     assert 0 < doc["timing_error_p99_ms"] <= doc["timing_error_max_ms"]
     assert doc["max_rate_vs_producer"] == pytest.approx(doc["max_rate_msgs_per_s"] / doc["producer_msgs_per_s"],
                                                         abs=0.002)  # fmt: skip
