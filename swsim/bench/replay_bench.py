@@ -100,13 +100,17 @@ def fresh_exchange(tmp: Path, bootstrap: str, env: dict[str, str], say: Progress
 
 
 def sustained_rate(
-    bootstrap: str, exchange: Exchange, seconds: float, min_messages: int, say: Progress, bisect: int
-) -> tuple[float, list[dict[str, Any]]]:
+    bootstrap: str, exchange: Exchange, seconds: float, min_messages: int, say: Progress, bisect: int,
+    max_steps: int = 20,
+) -> tuple[float, list[dict[str, Any]]]:  # fmt: skip
     """The highest offered rate (msg/s of generated traffic) at which the exchange delivers everything with p99
     end-to-end latency <= P99_LIMIT_MS: from 10 msg/s, doubling until a step fails (or halving until one passes),
-    then halving the gap between the last pass and the first failure. Each step runs on an exchange of its own
-    from ``exchange``."""
+    then halving the gap between the last pass and the first failure; at most ``max_steps`` steps (the best rate
+    passed by then). Each step runs on an exchange of its own from ``exchange``."""
     steps: list[dict[str, Any]] = []
+
+    def budget() -> bool:
+        return len(steps) < max_steps
 
     def ok(rate: float) -> bool:
         duration = max(seconds, min_messages / rate)  # enough messages for a p99 that is not just the maximum
@@ -124,7 +128,7 @@ def sustained_rate(
     rate = 10.0
     if ok(rate):
         good = rate
-        while bad is None and rate < 5000:
+        while bad is None and rate < 5000 and budget():
             rate *= 2
             if ok(rate):
                 good = rate
@@ -132,7 +136,7 @@ def sustained_rate(
                 bad = rate
     else:
         bad = rate
-        while good == 0 and rate > 1.5:
+        while good == 0 and rate > 1.5 and budget():
             rate /= 2
             if ok(rate):
                 good = rate
@@ -140,7 +144,7 @@ def sustained_rate(
                 bad = rate
     for _ in range(bisect if bad is not None else 0):
         mid = round((good + bad) / 2, 1) if bad is not None else good
-        if good == 0 or mid in (good, bad):
+        if good == 0 or mid in (good, bad) or not budget():
             break
         if ok(mid):
             good = mid
@@ -190,7 +194,7 @@ def run(
         warm_s = 2.0 if quick else 4.0
         sustained, steps = sustained_rate(
             broker.bootstrap, lambda: fresh_exchange(tmp, broker.bootstrap, env, say, warm_s),
-            3.0 if quick else 10.0, 30 if quick else 300, say, 0 if quick else 3,
+            3.0 if quick else 10.0, 30 if quick else 300, say, 0 if quick else 3, 2 if quick else 20,
         )  # fmt: skip
     timing = timed.timing()
     return {

@@ -53,3 +53,43 @@ def test_unknown_exchange_clients_are_refused() -> None:
     done = CliRunner().invoke(app, ["bench", "replay", "--exchange-clients", "librdkafka"])
     assert done.exit_code == 2
     assert "--exchange-clients is confluent or kafka-python" in done.output
+
+
+class _Run:
+    def __init__(self, rate: float, limit: float) -> None:
+        self.rate, self.limit = rate, limit
+
+    def summary(self) -> dict[str, object]:
+        p99 = 50.0 if self.rate <= self.limit else 150.0
+        return {"sent": 300, "lost": 0, "latency_ms": {"p50": p99 / 2, "p99": p99}}
+
+
+@pytest.mark.parametrize(
+    ("limit", "max_steps", "rates", "found"),
+    [
+        (27.5, 20, [10, 20, 40, 30, 25, 27.5], 27.5),  # doubles to the first failure, then halves the gap 3 times
+        (7, 20, [10, 5, 7.5, 6.2, 6.8], 6.8),  # halves to the first pass, then the same
+        (27.5, 2, [10, 20], 20),  # the step budget ends it with the best rate passed so far
+        (0.1, 2, [10, 5], 0),
+    ],
+)
+def test_the_sustained_rate_search_steps_and_budget(
+    monkeypatch: pytest.MonkeyPatch, limit: float, max_steps: int, rates: list[float], found: float
+) -> None:
+    from contextlib import nullcontext
+
+    from gateway.topics import Topics
+    from swsim.bench import replay_bench
+
+    exchanges: list[str] = []
+
+    def fresh() -> nullcontext[Topics]:
+        exchanges.append("started")
+        return nullcontext(Topics("t"))
+
+    monkeypatch.setattr(replay_bench, "load_run", lambda _b, _t, _s, cfg: _Run(cfg.rate, limit))
+    good, steps = replay_bench.sustained_rate("b", fresh, 1.0, 1, lambda _m: None, 3, max_steps)
+    assert [s["rate"] for s in steps] == rates
+    assert good == found
+    assert len(exchanges) == len(steps)  # a fresh exchange for every step
+    assert all(s["passed"] == (s["rate"] <= limit) for s in steps)
