@@ -164,7 +164,9 @@ def bench_gateway(
 @app.command("replay")
 def bench_replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    quick: Annotated[bool, typer.Option(help="5,000 messages, short steps and at most two of them (for tests; noisier).")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="5,000 messages, short steps and at most two of them (for tests; noisier).")
+    ] = False,
     producer: Annotated[
         str, typer.Option(help="The replay's producer client: confluent or kafka-python.")
     ] = "confluent",
