@@ -3,7 +3,8 @@
 Sends follow a fixed schedule (the traffic generator at RATE, or a recording's own timing divided by a speed
 factor, or a recording flat out) and never wait for replies. Each message's latency
 runs from its *intended* send time, not from when it actually left (a late sender would otherwise hide the delay:
-coordinated omission), to the moment this process sees it in the receiver's inbox topic. The gateway's receipt
+coordinated omission; flat out there is no schedule, so from the send), to the moment this process sees it in the
+receiver's inbox topic. The gateway's receipt
 (MT9999 in the sender's inbox) is timed the same way. Counts: sent, delivered (seen in a receiver's inbox),
 receipted (delivery receipt seen), rejected (rejection receipt seen) and lost (neither delivered nor rejected by the
 end of the drain period).
