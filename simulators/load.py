@@ -184,10 +184,14 @@ class Recording:
 
     @property
     def pace(self) -> str:
-        """How it is sent, in words."""
-        if self.speed is None:
-            return "flat out"
-        return "at its recorded timing" + ("" if self.speed == 1 else f" / {self.speed:g}")
+        return pace(self.speed)
+
+
+def pace(speed: float | None) -> str:
+    """How a recording is sent at ``speed`` (None: flat out), in words."""
+    if speed is None:
+        return "flat out"
+    return "at its recorded timing" + ("" if speed == 1 else f" / {speed:g}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from simulators.load import LoadResult, Recording
+from simulators.load import LoadResult, pace
 
 SPECTRUM = [100 * (1 - 10 ** (-k / 8)) for k in range(33)]
 """Percentiles for the distribution plot: 0, 25, 44, ... 99.99 (evenly spaced on a log(1/(1-p)) axis)."""
@@ -59,22 +59,25 @@ def _points(h: HdrHistogram) -> list[tuple[float, float]]:
 
 def _traffic(s: dict[str, Any]) -> str:
     """Where the run's traffic came from, as the report's first sentence."""
-    if s.get("traffic") != "recording":
+    if not _replayed(s):
         return f"Simulated parties and synthetic traffic (swsim traffic generator, seed {s['seed']})."
-    speed = s["speed"]
-    pace = "flat out (each latency from the actual send)" if speed is None else Recording(Path(), speed).pace
+    how = "flat out (each latency from the actual send)" if _flat_out(s) else pace(s["speed"])
     notes = [
         (s["untracked"], "recorded bodies that hold no message were sent unchanged and not timed"),
         (s["duplicates"], "re-sends of a message id already sent were sent again, timed from the first send only"),
         (s["skipped"], "records not on an ingress topic were not sent"),
     ]
     extra = "".join(f" {n} {what}." for n, what in notes if n)
-    return (f"Simulated parties; traffic replayed from the recording {html.escape(s['recording'])}, {pace}, re-signed, "
+    return (f"Simulated parties; traffic replayed from the recording {html.escape(s['recording'])}, {how}, re-signed, "
             f"with message ids rewritten (tag {html.escape(s['tag'])}).{extra}")  # fmt: skip
 
 
+def _replayed(s: dict[str, Any]) -> bool:
+    return s.get("traffic") == "recording"
+
+
 def _flat_out(s: dict[str, Any]) -> bool:
-    return bool(s.get("traffic") == "recording" and s["speed"] is None)
+    return _replayed(s) and s["speed"] is None
 
 
 def _timing(s: dict[str, Any]) -> str:
@@ -93,7 +96,7 @@ def _or_na(figure: float | None) -> str:
 
 
 def _title(s: dict[str, Any]) -> str:
-    if s.get("traffic") == "recording":
+    if _replayed(s):
         return f"replay of {html.escape(s['recording'])}"
     return f"{s['rate']} msg/s for {s['duration_s']} s"
 

@@ -17,7 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from swsim.commands.consoles import console
-from swsim.commands.traffic import PRODUCER_HELP, _producer, _settings
+from swsim.commands.traffic import PRODUCER_HELP, _naming, _producer, _settings
 
 if TYPE_CHECKING:
     from simulators.load import Recording, Tally
@@ -110,9 +110,8 @@ def load_cmd(
 
             result = run(b, Topics(settings.topic_prefix), settings.network_seed, config, show)
     except (RecordingError, ReplayError) as e:
-        said = str(e)
-        path = str(replay)
-        out.print(f"[red]load test stopped: {said if said.startswith(path) else f'{path}: {said}'}[/red]")
+        assert replay is not None  # only a replay raises these
+        out.print(f"[red]load test stopped: {_naming(replay, e)}[/red]")
         raise typer.Exit(2) from None
     except (RuntimeError, TimeoutError) as e:
         out.print(f"[red]load test failed: {e}[/red]")
@@ -161,8 +160,7 @@ def _traffic(
         with closing(read(replay)) as entries:
             check_start(entries, ingress_topic)
     except (RecordingError, ReplayError) as e:
-        said = str(e)
-        out.print(f"[red]{said if said.startswith(str(replay)) else f'{replay}: {said}'}[/red]")
+        out.print(f"[red]{_naming(replay, e)}[/red]")
         raise typer.Exit(2) from None
     return Recording(replay, None if max_rate else (speed or 1.0))
 

@@ -23,6 +23,12 @@ from swsim.settings import Settings
 out = console(stderr=True)
 
 
+def _naming(path: Path, e: Exception) -> str:
+    """The error about recording ``path``, naming it once (recording errors may already start with it)."""
+    said = str(e)
+    return said if said.startswith(str(path)) else f"{path}: {said}"
+
+
 def _settings(bootstrap: str | None) -> Settings:
     try:
         return Settings(kafka_bootstrap=bootstrap) if bootstrap else Settings()
@@ -197,8 +203,7 @@ def replay_cmd(
         with closing(read(file)) as entries:
             stats = _send(settings, entries, None if max_rate else speed, run, None, "replaying", _producer(producer))
     except (RecordingError, ReplayError) as e:
-        said = str(e)
-        out.print(f"[red]{said if said.startswith(str(file)) else f'{file}: {said}'}[/red]")
+        out.print(f"[red]{_naming(file, e)}[/red]")
         raise typer.Exit(2) from None
     if stats.unrewritten:
         out.print(f"[red]{stats.unrewritten} records hold no message (no MessageID to rewrite): sent unchanged, "
