@@ -78,7 +78,7 @@ def conformance_cmd(
     def say(line: str) -> None:
         err.print(line, markup=False, highlight=False)
 
-    err.print(f"conformance kit for {role} on {settings.kafka_bootstrap} (simulated gateway and parties)")
+    err.print(f"conformance kit for {role} on {escape(str(settings.kafka_bootstrap))} (simulated gateway and parties)")
     try:
         result = run_conformance(role, settings, scenario or None, time_scale, say, tax_line)
     except KitError as e:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from swsim.commands.consoles import console
@@ -86,7 +87,7 @@ def load_cmd(
         if not os.access(report.parent, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
             raise PermissionError(13, "permission denied")
     except OSError as e:
-        out.print(f"[red]cannot write {report}: {e.strerror or e}[/red]")
+        out.print(f"[red]cannot write {escape(str(report))}: {escape(e.strerror or str(e))}[/red]")
         raise typer.Exit(2) from None
     seed = seed if seed is not None else time.time_ns() // 1000 % 1_000_000
     tag = format(time.time_ns() // 1_000_000 % 36**6, "x")
@@ -99,7 +100,9 @@ def load_cmd(
         out.print(f"load: {total} messages at {rate:g}/s for {duration:g} s, seed {seed} (simulated parties)")
     else:
         total = None  # the file is streamed: its length is known once it is sent
-        out.print(f"load: replaying {recording.path} {recording.pace}, message-id tag {tag} (simulated parties)")
+        out.print(
+            f"load: replaying {escape(str(recording.path))} {recording.pace}, message-id tag {tag} (simulated parties)"
+        )
     try:  # the exchange may fail to start, the warm-up not be answered, or the recording turn out malformed
         with _exchange(settings.kafka_bootstrap) as b, _bar() as bar:
             task = bar.add_task("warm-up", total=total, stats="")
@@ -111,13 +114,16 @@ def load_cmd(
             result = run(b, Topics(settings.topic_prefix), settings.network_seed, config, show)
     except (RecordingError, ReplayError) as e:
         assert replay is not None  # only a replay raises these
-        out.print(f"[red]load test stopped: {_naming(replay, e)}[/red]")
+        out.print(f"[red]load test stopped: {escape(_naming(replay, e))}[/red]")
         raise typer.Exit(2) from None
     except (RuntimeError, TimeoutError) as e:
-        out.print(f"[red]load test failed: {e}[/red]")
+        out.print(f"[red]load test failed: {escape(str(e))}[/red]")
         raise typer.Exit(2) from None
     if recording is not None and result.tally.n_sent == 0:
-        out.print(f"[red]{replay}: nothing timed: none of the {result.send.sent} records sent holds a message[/red]")
+        out.print(
+            f"[red]{escape(str(replay))}: nothing timed: none of the {result.send.sent} records sent holds a "
+            "message[/red]"
+        )
         raise typer.Exit(2)
     html_path, json_path = report_mod.write(result, report)
     s = result.summary()
@@ -126,7 +132,7 @@ def load_cmd(
         f"sent {s['sent']}, delivered {s['delivered']}, receipted {s['receipted']}, rejected {s['rejected']}, "
         f"lost {s['lost']}; delivery latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
     )
-    out.print(f"report: {html_path}  summary: {json_path}")
+    out.print(f"report: {escape(str(html_path))}  summary: {escape(str(json_path))}")
     if as_json:
         print(json.dumps(s))
     if s["lost"]:
@@ -160,7 +166,7 @@ def _traffic(
         with closing(read(replay)) as entries:
             check_start(entries, ingress_topic)
     except (RecordingError, ReplayError) as e:
-        out.print(f"[red]{_naming(replay, e)}[/red]")
+        out.print(f"[red]{escape(_naming(replay, e))}[/red]")
         raise typer.Exit(2) from None
     return Recording(replay, None if max_rate else (speed or 1.0))
 

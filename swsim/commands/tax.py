@@ -73,7 +73,8 @@ def reconcile_cmd(
     out.print(table)
     for f in report.findings[:50]:
         colour = "yellow" if f.kind == "late" else "red"
-        out.print(f"[{colour}]{f.kind}[/{colour}] {f.direction} {f.record_id} v{f.version} {f.channel}: {f.detail}")
+        what = f"{f.direction} {f.record_id} v{f.version} {f.channel}: {f.detail}"
+        out.print(f"[{colour}]{f.kind}[/{colour}] {escape(what)}")
     if len(report.findings) > 50:
         out.print(f"... and {len(report.findings) - 50} more findings (use --json for all)")
     counts = ", ".join(f"{k} {report.count(k)}" for k in ("missing", "late", "mismatch", "unexpected", "applied"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from simulators.recording import Entry
@@ -72,9 +73,9 @@ def generate_cmd(
                 w.write(e)
                 bar.advance(task)
     except OSError as e:
-        out.print(f"[red]cannot write {out_file}: {e.strerror or e}[/red]")
+        out.print(f"[red]cannot write {escape(str(out_file))}: {escape(e.strerror or str(e))}[/red]")
         raise typer.Exit(2) from None
-    out.print(f"wrote {w.count} messages to {out_file}")
+    out.print(f"wrote {w.count} messages to {escape(str(out_file))}")
 
 
 PRODUCER_HELP = ("Producer client: confluent (librdkafka, about 7 us per send here) or kafka-python (about 110 us), "
@@ -151,7 +152,7 @@ def record_cmd(
         _cannot_write(out_file, e)
     try:
         with w:
-            out.print(f"recording {topics.ingress} to {out_file}; Ctrl-C stops")
+            out.print(f"recording {topics.ingress} to {escape(str(out_file))}; Ctrl-C stops")
             try:
                 while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
                     for r in consumer.poll(0.2, 1000):
@@ -163,11 +164,11 @@ def record_cmd(
                 out.print(f"writing {w.received} records in time order")
     except OSError as e:
         _cannot_write(out_file, e)
-    out.print(f"recorded {w.count} messages to {out_file}")
+    out.print(f"recorded {w.count} messages to {escape(str(out_file))}")
 
 
 def _cannot_write(path: Path, e: OSError) -> NoReturn:
-    out.print(f"[red]cannot write {path}: {e.strerror or e}[/red]")
+    out.print(f"[red]cannot write {escape(str(path))}: {escape(e.strerror or str(e))}[/red]")
     raise typer.Exit(2) from None
 
 
@@ -203,7 +204,7 @@ def replay_cmd(
         with closing(read(file)) as entries:
             stats = _send(settings, entries, None if max_rate else speed, run, None, "replaying", _producer(producer))
     except (RecordingError, ReplayError) as e:
-        out.print(f"[red]{_naming(file, e)}[/red]")
+        out.print(f"[red]{escape(_naming(file, e))}[/red]")
         raise typer.Exit(2) from None
     if stats.unrewritten:
         out.print(f"[red]{stats.unrewritten} records hold no message (no MessageID to rewrite): sent unchanged, "
@@ -216,5 +217,8 @@ def replay_cmd(
     else:
         out.print(f"replayed message ids carry the suffix .{run}")
     if stats.sent == 0:
-        out.print(f"[red]{file}: nothing replayed: none of its {stats.skipped} records is on an ingress topic[/red]")
+        out.print(
+            f"[red]{escape(str(file))}: nothing replayed: none of its {stats.skipped} records is on an ingress "
+            "topic[/red]"
+        )
         raise typer.Exit(2)

@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from swsim.commands.consoles import console
@@ -91,4 +92,4 @@ def _print(report: Report) -> None:
                   f"{a['allowed_sends_ok']}/{a['allowed_sends']}", str(a["misrouted"]), str(a["problems"]))  # fmt: skip
         out.print(t)
     problems = report.problems()
-    out.print("[green]everything passed[/green]" if not problems else "[red]" + "\n".join(problems) + "[/red]")
+    out.print("[green]everything passed[/green]" if not problems else "[red]" + escape("\n".join(problems)) + "[/red]")

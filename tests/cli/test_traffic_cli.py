@@ -56,3 +56,18 @@ def test_a_recording_that_cannot_be_replayed_is_refused(tmp_path: Path, content:
     code, said = _replay(tmp_path, content, "--tag", "t1")
     assert code == 2, said
     assert says in said
+
+
+@pytest.mark.parametrize("command", ["replay", "load"])
+def test_a_path_that_looks_like_console_markup_is_printed_as_written(tmp_path: Path, command: str) -> None:
+    """Paths and messages go to a rich console: ``[/x]`` in a folder name would otherwise be read as a closing tag
+    (a MarkupError traceback) and ``[bold]`` swallowed."""
+    folder = tmp_path / "a[bold]b[" / "x]"  # the path reads .../a[bold]b[/x]/rec.jsonl.gz
+    folder.mkdir(parents=True)
+    p = folder / "rec.jsonl.gz"
+    p.write_bytes(gzip.compress(HEAD))
+    args = ["replay", str(p), "--max-rate", *NOWHERE] if command == "replay" else ["load", "--replay", str(p)]
+    r = runner.invoke(app, [*args, "--report", str(tmp_path / "r.html")] if command == "load" else args)
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 2, r.output
+    assert f"{p}: empty recording (a header but no records)" in " ".join(r.output.split())
