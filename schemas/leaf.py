@@ -10,6 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# JSON Schema reads a pattern as ECMA-262, where ``$`` is the end of the string. Python's ``re`` (and Java's and
+# .NET's) also match ``$`` before one final newline, so validators built on them would accept "8000\n" where the
+# gateway refuses it. Beside every anchored pattern, this refuses that newline in every engine alike.
+NO_FINAL_NEWLINE: dict[str, Any] = {
+    "pattern": "\n$",
+    "$comment": "no final newline: some regex engines let $ match before one, the gateway does not",
+}
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -52,6 +60,7 @@ class Leaf:
             out = {"type": "string"}
             if self.pattern is not None:
                 out["pattern"] = f"^(?:{self.pattern})$"
+                out["not"] = NO_FINAL_NEWLINE
             if self.min_length is not None:
                 out["minLength"] = self.min_length
             if self.max_length is not None:
@@ -71,7 +80,7 @@ class Leaf:
             # decimal places are not published as multipleOf: validators that divide binary floats (most of them)
             # would refuse valid amounts such as 2450.7; the gateway checks them (TOO_MANY_DECIMALS), and says so here
             number["description"] = f"at most {places} decimal places (checked by the gateway)"
-            text = {"type": "string", "pattern": f"^{self.decimal_text_pattern()}$"}
+            text = {"type": "string", "pattern": f"^{self.decimal_text_pattern()}$", "not": NO_FINAL_NEWLINE}
             out = {"anyOf": [number, text]}
         else:  # pragma: no cover - guarded by tests over every leaf
             raise ValueError(f"unknown base {self.base}")

@@ -544,6 +544,15 @@ CASES: list[Case] = [
         "structural",
     ),
     Case("json-no-head", "MT2101", "json", js(_set("/Head", _DELETE)), "REQUIRED_MISSING", "/Head", "structural"),
+    Case(  # Python's re, as in the jsonschema package, lets $ match before a final newline: the schema says no too
+        "json-final-newline",
+        "MT2101",
+        "json",
+        js(_set("/Head/SenderID", "79006FMHDQAEJ\n")),
+        "FORMAT_INVALID",
+        "/Head/SenderID",
+        "structural",
+    ),
     Case(
         "json-deep",
         "MT2101",
