@@ -89,9 +89,13 @@ class Report:
 
 def validate(data: bytes, fmt: Format | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
     """Validate without raising: every issue, with code and location."""
+    if len(data) > max_bytes:  # before anything else looks at it
+        return Report(
+            fmt, None, [Issue("PAYLOAD_TOO_LARGE", f"the message has {len(data)} bytes; the limit is {max_bytes}", "/")]
+        )
     try:
         fmt = fmt or detect_format(data)
         _, spec = decode_with_spec(data, fmt, max_bytes)
     except MessageError as e:
-        return Report(fmt, None, e.issues)
+        return Report(fmt, e.message_type, e.issues)
     return Report(fmt, spec.code.value)

@@ -112,10 +112,11 @@ class Issue:
 class MessageError(Exception):
     """Raised when a message cannot be decoded or is invalid; carries every issue found."""
 
-    def __init__(self, issues: list[Issue]) -> None:
+    def __init__(self, issues: list[Issue], message_type: str | None = None) -> None:
         if not issues:
             raise ValueError("MessageError needs at least one issue")
         self.issues = issues
+        self.message_type = message_type  # when the message said which type it is
         super().__init__("; ".join(str(i) for i in issues[:5]) + (" ..." if len(issues) > 5 else ""))
 
     @property

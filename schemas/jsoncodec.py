@@ -186,14 +186,15 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
     try:
         model = spec.model.model_validate_json(data, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
+        mt = spec.code.value
         if _depth(obj, MAX_DEPTH):  # only on the error path: deep nesting can only be in unknown keys
-            raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")]) from None
-        raise MessageError(issues_from(exc, plan, lambda loc: (json_pointer(loc), None))) from None
+            raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")], mt) from None
+        raise MessageError(issues_from(exc, plan, lambda loc: (json_pointer(loc), None)), mt) from None
     from schemas.rules import check_rules
 
     findings = check_rules(model) if rules else []
     if findings:
-        raise MessageError([Issue(code, msg, json_pointer(loc)) for code, msg, loc in findings])
+        raise MessageError([Issue(code, msg, json_pointer(loc)) for code, msg, loc in findings], spec.code.value)
     return model, spec
 
 

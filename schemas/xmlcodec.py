@@ -7,6 +7,7 @@ value errors, each located by XPath and line.
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from typing import Any
 
@@ -45,6 +46,7 @@ def _parser() -> etree.XMLParser:
 
 
 _PARSER = _parser()
+_DECLARED_ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)["']""").match
 
 
 def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -65,6 +67,10 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
                 )
             ]
         )
+    declared = _DECLARED_ENCODING(data)
+    if declared is not None and declared.group(1).upper().replace(b"-", b"") != b"UTF8":
+        name = declared.group(1).decode("ascii", "replace")
+        raise MessageError([Issue("ENCODING_INVALID", f"the XML declares encoding {name}: use UTF-8", "/", 1)])
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
@@ -82,11 +88,11 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
     info = root.getroottree().docinfo
     if info.encoding and info.encoding.upper().replace("-", "") != "UTF8":
         raise MessageError([Issue("ENCODING_INVALID", f"the XML declares encoding {info.encoding}: use UTF-8", "/", 1)])
-    sibling = root.getprevious()
-    while sibling is not None:
-        if isinstance(sibling, etree._ProcessingInstruction):
-            raise MessageError([Issue("XML_PI_FORBIDDEN", "remove the processing instruction", "/", 1)])
-        sibling = sibling.getprevious()
+    for where, siblings in (("before", root.itersiblings(preceding=True)), ("after", root.itersiblings())):
+        for sibling in siblings:
+            if isinstance(sibling, etree._ProcessingInstruction):
+                text = f"remove the processing instruction {where} the root element"
+                raise MessageError([Issue("XML_PI_FORBIDDEN", text, "/", _line(sibling) or 1)])
     return root
 
 
@@ -355,7 +361,7 @@ def decode_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = Tr
         if rules:
             issues.extend(Issue(code, msg, *locate_xml(root, ns, loc)) for code, msg, loc in check_rules(model))
     if issues:
-        raise MessageError(_dedupe(issues))
+        raise MessageError(_dedupe(issues), spec.code.value)
     assert model is not None
     return model, spec
 

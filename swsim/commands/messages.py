@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from schemas.codec import Report, encode, validate
+from schemas.errors import Issue
 from schemas.jsonschema import generate_json_schema
 from schemas.registry import SPECS
 from schemas.samples import all_samples
@@ -45,33 +46,69 @@ def validate_cmd(
 ) -> None:
     """Validate messages against the published schemas and rules; every error with code, location and fix.
 
-    Exit status: 0 if all are valid, 1 if any is invalid, 2 on usage errors.
+    Exit status: 0 if all are valid, 1 if any is invalid, 2 on usage errors or if a file cannot be read.
     """
     targets = _expand(files)
     if not targets:
         err.print("[red]no .xml or .json files found in the given folders[/red]")
         raise typer.Exit(2)
-    results: list[tuple[Path, Report]] = [(f, validate(f.read_bytes(), max_bytes=max_bytes)) for f in targets]
-    invalid = sum(1 for _, r in results if not r.ok)
+    results = [(f, _check(f, max_bytes)) for f in targets]
+    unreadable = sum(1 for _, r in results if isinstance(r, str))
+    invalid = sum(1 for _, r in results if isinstance(r, Report) and not r.ok)
+    valid = len(results) - invalid - unreadable
     if as_json:
         doc = {
-            "files": [{"file": str(f), **r.to_dict()} for f, r in results],
-            "valid": len(results) - invalid,
+            "files": [{"file": str(f), **_entry(r)} for f, r in results],
+            "valid": valid,
             "invalid": invalid,
+            "unreadable": unreadable,
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         for f, r in results:
-            if r.ok:
+            if isinstance(r, str):
+                out.print(f"[red]unreadable[/red] {escape(str(f))}: {escape(r)}")
+            elif r.ok:
                 out.print(f"[green]valid[/green]   {escape(str(f))}  ({r.message_type}, {r.format})")
             else:
                 out.print(f"[red]invalid[/red] {escape(str(f))}  ({len(r.issues)} error(s))")
                 for i in r.issues:
                     line = f" line {i.line}" if i.line is not None else ""
-                    out.print(f"  [bold]{i.code}[/bold] at {escape(i.location or '/')}{line}: {escape(i.message)}")
-        colour = "green" if not invalid else "red"
-        out.print(f"[{colour}]{len(results) - invalid} valid, {invalid} invalid[/{colour}]")
-    raise typer.Exit(1 if invalid else 0)
+                    where, message = _one_line(i.location or "/"), _one_line(i.message)
+                    out.print(f"  [bold]{i.code}[/bold] at {escape(where)}{line}: {escape(message)}")
+        colour = "green" if not invalid and not unreadable else "red"
+        tail = f", {unreadable} unreadable" if unreadable else ""
+        out.print(f"[{colour}]{valid} valid, {invalid} invalid{tail}[/{colour}]")
+    raise typer.Exit(2 if unreadable else 1 if invalid else 0)
+
+
+def _check(f: Path, max_bytes: int) -> Report | str:
+    """The file's report, or why it could not be read. A file over the limit is not read (nor a pipe or device,
+    which could block or never end)."""
+    try:
+        if not f.is_file():
+            return "not a regular file"
+        size = f.stat().st_size
+        if size > max_bytes:
+            issue = Issue("PAYLOAD_TOO_LARGE", f"the message has {size} bytes; the limit is {max_bytes}", "/")
+            return Report(None, None, [issue])
+        with f.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # it may have grown since
+    except OSError as e:
+        return e.strerror or str(e)
+    return validate(data, max_bytes=max_bytes)
+
+
+def _entry(r: Report | str) -> dict[str, object]:
+    if isinstance(r, Report):
+        return r.to_dict()
+    error = {"code": "FILE_UNREADABLE", "message": f"cannot read the file: {r}", "location": ""}
+    return {"valid": False, "format": None, "message_type": None, "errors": [error]}
+
+
+def _one_line(text: str) -> str:
+    """Line breaks quoted from the message written as escapes: each error stays on one line of output."""
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def samples_cmd(

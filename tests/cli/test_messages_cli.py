@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,47 @@ def test_validate_json_output(tmp_path: Path) -> None:
     codes = {(e["code"], e["location"]) for e in entry["errors"]}
     assert ("REQUIRED_MISSING", "/Head/MessageID") in codes
     assert ("REQUIRED_MISSING", "/Declaration") in codes
+
+
+def test_validate_json_names_the_type_of_an_invalid_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    bad.write_text((tmp_path / "xml" / "MT2101.xml").read_text().replace("<ID>CNCTU</ID>", "<ID>CNXXX</ID>", 1))
+    doc = json.loads(runner.invoke(app, ["validate", "--json", str(bad)]).output)
+    assert doc["files"][0]["message_type"] == "MT2101"
+    assert [e["code"] for e in doc["files"][0]["errors"]] == ["UNKNOWN_LOCODE"]
+
+
+def test_validate_keeps_an_error_on_one_line_when_the_value_holds_a_line_break(tmp_path: Path) -> None:
+    runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    bad = tmp_path / "bad.xml"
+    bad.write_text((tmp_path / "xml" / "MT2101.xml").read_text().replace("<ReceiverID>", "<ReceiverID>\n", 1))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1, result.output
+    [error] = [line for line in result.output.splitlines() if "FORMAT_INVALID" in line]
+    assert "/Head/ReceiverID" in error
+    assert "'\\n" in error  # the quoted value's line break, written as an escape
+
+
+def test_validate_reports_an_unreadable_file_and_goes_on(tmp_path: Path) -> None:
+    """A pipe (which would block), a file over the limit (not read at all) and a valid file, in one run."""
+    runner.invoke(app, ["samples", "--out", str(tmp_path)])
+    good = tmp_path / "xml" / "MT2101.xml"
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.json"
+    limit = good.stat().st_size
+    big.write_bytes(b"a" * (limit + 1))  # over the limit: refused as too large, not sniffed as FORMAT_UNKNOWN
+    result = runner.invoke(app, ["validate", "--json", "--max-bytes", str(limit), str(good), str(fifo), str(big)])
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.output)
+    assert (doc["valid"], doc["invalid"], doc["unreadable"]) == (1, 1, 1)
+    codes = [[e["code"] for e in f["errors"]] for f in doc["files"]]
+    assert codes == [[], ["FILE_UNREADABLE"], ["PAYLOAD_TOO_LARGE"]]
+    text = runner.invoke(app, ["validate", str(good), str(fifo)])
+    assert text.exit_code == 2
+    assert f"unreadable {fifo}: not a regular file" in " ".join(text.output.split())
+    assert text.exception is None or isinstance(text.exception, SystemExit)
 
 
 def test_validate_missing_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,11 @@ HOSTILE: list[tuple[str, bytes, str]] = [
         "ENCODING_INVALID",
     ),
     ("utf16", f'<?xml version="1.0" encoding="UTF-16"?><Manifest xmlns="{NS}"/>'.encode("utf-16"), "ENCODING_INVALID"),
+    (  # UTF-8 bytes that declare UTF-16: libxml2 would only say "Blank needed here"
+        "declared-utf16-sent-utf8",
+        f'<?xml version="1.0" encoding="UTF-16"?><Manifest xmlns="{NS}"/>'.encode(),
+        "ENCODING_INVALID",
+    ),
     ("oversize", b"<Manifest>" + b" " * (DEFAULT_MAX_BYTES + 1) + b"</Manifest>", "PAYLOAD_TOO_LARGE"),
 ]
 HOSTILE_CODES = {code for _, _, code in HOSTILE}
@@ -89,6 +95,19 @@ def test_external_entity_never_reads_the_file(tmp_path: Path) -> None:
 def test_pi_inside_document_refused() -> None:
     text = sample_text("MT2101", "xml").replace("<Version>", "<?evil x?><Version>", 1)
     assert "XML_PI_FORBIDDEN" in {i.code for i in validate(text.encode()).issues}
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [(lambda t: t + "<?evil x?>\n", "after"), (lambda t: t.replace("?>\n", "?>\n\n<?evil x?>\n", 1), "before")],
+)
+def test_pi_before_or_after_the_root_element_refused_at_its_line(edit: Any, where: str) -> None:
+    """Outside the root element too: the gateway would otherwise deliver the instruction with the message."""
+    text = edit(sample_text("MT1101", "xml"))
+    line = text.count("\n", 0, text.index("<?evil")) + 1
+    report = validate(text.encode())
+    assert [(i.code, i.line) for i in report.issues] == [("XML_PI_FORBIDDEN", line)]
+    assert f"processing instruction {where} the root element" in report.issues[0].message
 
 
 def test_size_cap_is_configurable() -> None:
