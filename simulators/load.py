@@ -142,10 +142,11 @@ class Tally:
     def lost(self) -> int:
         return self.n_sent - self.delivered - self.rejected
 
-    def series(self) -> dict[str, list[float]]:
-        """Per second of the run: sent, delivered, and p50/p99 delivery latency of the messages intended then."""
-        p50 = [nearest_rank(lat, 0.50) for lat in self.latency_per_s]
-        p99 = [nearest_rank(lat, 0.99) for lat in self.latency_per_s]
+    def series(self) -> dict[str, list[float | None]]:
+        """Per second of the run: sent, delivered, and p50/p99 delivery latency of the messages intended then
+        (None for a second in which no delivered message was intended: no measurement, not 0 ms)."""
+        p50 = [nearest_rank(lat, 0.50) if lat else None for lat in self.latency_per_s]
+        p99 = [nearest_rank(lat, 0.99) if lat else None for lat in self.latency_per_s]
         return {"t_s": [float(i) for i in range(len(self.sent_per_s))], "sent": [float(x) for x in self.sent_per_s],
                 "delivered": [float(x) for x in self.delivered_per_s], "p50_ms": p50, "p99_ms": p99}  # fmt: skip
 

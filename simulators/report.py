@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def _title(s: dict[str, Any]) -> str:
     return f"{s['rate']} msg/s for {s['duration_s']} s"
 
 
-def render(summary: dict[str, Any], series: dict[str, list[float]], spectra: Spectra) -> str:
+def render(summary: dict[str, Any], series: dict[str, list[float | None]], spectra: Spectra) -> str:
     s = summary
     e = html.escape
     lost_cls = ' class="bad"' if s["lost"] else ""
@@ -178,24 +179,24 @@ def _svg(fig: Any) -> str:
 
 
 def _over_time_svg(
-    series: dict[str, list[float]], lines: dict[str, str], xlabel: str, ylabel: str, **style: Any
+    series: dict[str, list[float | None]], lines: dict[str, str], xlabel: str, ylabel: str, **style: Any
 ) -> str:
     """One plot over the run's seconds: ``lines`` maps a series key to its legend label."""
     fig, ax = _figure()
-    for key, label in lines.items():
-        ax.plot(series["t_s"], series[key], label=label, **style)
+    for key, label in lines.items():  # a second with no measurement (None) is a gap in the line
+        ax.plot(series["t_s"], [math.nan if v is None else v for v in series[key]], label=label, **style)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend()
     return _svg(fig)
 
 
-def _throughput_svg(series: dict[str, list[float]]) -> str:
+def _throughput_svg(series: dict[str, list[float | None]]) -> str:
     return _over_time_svg(series, {"sent": "sent/s", "delivered": "delivered/s"}, "seconds into the run",
                           "messages per second", drawstyle="steps-post")  # fmt: skip
 
 
-def _latency_svg(series: dict[str, list[float]]) -> str:
+def _latency_svg(series: dict[str, list[float | None]]) -> str:
     return _over_time_svg(series, {"p50_ms": "p50", "p99_ms": "p99"}, "seconds into the run (by intended send time)",
                           "latency (ms)", marker=".")  # fmt: skip
 

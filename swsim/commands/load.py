@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from swsim.commands.consoles import console
-from swsim.commands.traffic import PRODUCER_HELP, _naming, _producer, _settings
+from swsim.commands.traffic import PRODUCER_HELP, _naming, _producer, _settings, message_count
 
 if TYPE_CHECKING:
     from simulators.load import Recording, Tally
@@ -80,12 +80,18 @@ def load_cmd(
 
     recording = _traffic(rate, duration, seed, replay, speed, max_rate)
     settings = _settings(bootstrap)
-    if drain < 0:
-        raise typer.BadParameter("--drain must be >= 0")
+    if not drain >= 0:  # NaN too
+        raise typer.BadParameter("--drain must be a number >= 0")
+    if report.suffix.lower() == ".json":
+        raise typer.BadParameter("give the HTML file (e.g. report.html): the JSON summary is written beside it, "
+                                 "with the suffix .json", param_hint="'--report'")  # fmt: skip
     try:  # fail now, not after the run (and leave no empty file behind)
         report.parent.mkdir(parents=True, exist_ok=True)
-        if not os.access(report.parent, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
-            raise PermissionError(13, "permission denied")
+        for path in (report, report.with_suffix(".json")):
+            if path.is_dir():
+                raise IsADirectoryError(21, f"{path} is a folder")
+            if not os.access(report.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+                raise PermissionError(13, "permission denied")
     except OSError as e:
         out.print(f"[red]cannot write {escape(str(report))}: {escape(e.strerror or str(e))}[/red]")
         raise typer.Exit(2) from None
@@ -125,8 +131,13 @@ def load_cmd(
             "message[/red]"
         )
         raise typer.Exit(2)
-    html_path, json_path = report_mod.write(result, report)
     s = result.summary()
+    try:
+        html_path, json_path = report_mod.write(result, report)
+    except OSError as e:  # the checks before the run cannot foresee everything (a full disk, /proc)
+        out.print(f"[red]cannot write the report {escape(str(report))}: {escape(e.strerror or str(e))}[/red]")
+        print(json.dumps(s))  # the figures are not lost
+        raise typer.Exit(2) from None
     lat = s["latency_ms"]
     out.print(
         f"sent {s['sent']}, delivered {s['delivered']}, receipted {s['receipted']}, rejected {s['rejected']}, "
@@ -154,6 +165,7 @@ def _traffic(
             raise typer.BadParameter("give --rate and --duration (generated traffic), or --replay FILE")
         if speed is not None or max_rate:
             raise typer.BadParameter("--speed and --max-rate go with --replay FILE")
+        message_count(rate, duration)
         return None
     if rate is not None or duration is not None or seed is not None:
         raise typer.BadParameter("--rate, --duration and --seed are for generated traffic; a replay's timing comes "

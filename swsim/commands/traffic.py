@@ -42,6 +42,24 @@ def _progress() -> Progress:
                     console=out, transient=True)  # fmt: skip
 
 
+STALE_SLACK_MS = 1000
+"""How far before its start ``swsim record`` still takes a record's time (clocks of other hosts may lag)."""
+
+
+def message_count(rate: float, duration: float) -> int:
+    """How many messages RATE for DURATION seconds makes: a usage error if not a finite number, or none."""
+    for name, value in (("--rate", rate), ("--duration", duration)):
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{name} is a finite number", param_hint=f"'{name}'")
+    if not math.isfinite(rate * duration):
+        raise typer.BadParameter("--rate times --duration is too large a number of messages")
+    total = int(rate * duration)
+    if total < 1:
+        raise typer.BadParameter(f"--rate {rate:g} for --duration {duration:g} s makes no message: "
+                                 "give at least one (rate times duration >= 1)")  # fmt: skip
+    return total
+
+
 def generate_cmd(
     rate: Annotated[float, typer.Option(help="Messages per second.", min=0.001)],
     duration: Annotated[float, typer.Option(help="Seconds of traffic.", min=0.001)],
@@ -58,9 +76,9 @@ def generate_cmd(
 
     settings = _settings(bootstrap)
     ingress = Topics(settings.topic_prefix).ingress
+    total = message_count(rate, duration)
     t0 = time.time() if out_file is not None else 0.0
     planned = entries(Generator(seed, settings.network_seed), rate, duration, ingress, t0)
-    total = int(rate * duration)
     if out_file is None:
         if settings.kafka_bootstrap is None:
             raise typer.BadParameter("give --bootstrap HOST:PORT, set SWSIM_KAFKA_BOOTSTRAP, or use --out FILE")
@@ -137,13 +155,25 @@ def record_cmd(
     settings = _settings(bootstrap)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP")
+    if duration is not None and not (0 < duration < math.inf):
+        raise typer.BadParameter("--duration is a number of seconds > 0 (leave it out to stop with Ctrl-C)")
     topics = Topics(settings.topic_prefix)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    # Without --from-beginning, what was sent before the start is not recorded. The embedded broker can answer an
+    # end offset one short, which would put a partition's last, possibly minutes-old, record in the recording.
+    since_ms = 0 if from_beginning else time.time() * 1000 - STALE_SLACK_MS
     transport = KafkaTransport(settings.kafka_bootstrap, "swsim-record")
-    consumer = transport.consumer([topics.ingress], f"swsim-record-{time.time_ns()}", from_beginning, assign=True)
+    try:
+        consumer = transport.consumer([topics.ingress], f"swsim-record-{time.time_ns()}", from_beginning, assign=True)
+    except RuntimeError as e:  # no such topic
+        transport.close()
+        out.print(f"[red]cannot record: {escape(str(e))} (start the exchange first, or check the topic prefix, "
+                  f"SWSIM_TOPIC_PREFIX)[/red]")  # fmt: skip
+        raise typer.Exit(2) from None
     deadline = None if duration is None else time.monotonic() + duration
+    stale = 0
     try:
         w = SortedWriter(out_file, f"swsim record {topics.ingress}")
     except OSError as e:
@@ -152,10 +182,14 @@ def record_cmd(
         _cannot_write(out_file, e)
     try:
         with w:
-            out.print(f"recording {topics.ingress} to {escape(str(out_file))}; Ctrl-C stops")
+            until = "Ctrl-C stops" if duration is None else f"for {duration:g} s (Ctrl-C stops sooner)"
+            out.print(f"recording {topics.ingress} to {escape(str(out_file))}; {until}")
             try:
                 while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
                     for r in consumer.poll(0.2, 1000):
+                        if r.timestamp_ms < since_ms:
+                            stale += 1
+                            continue
                         w.write(Entry(r.timestamp_ms / 1000, r.topic, r.key, list(r.headers), r.value))
             finally:
                 consumer.close()
@@ -165,6 +199,8 @@ def record_cmd(
     except OSError as e:
         _cannot_write(out_file, e)
     out.print(f"recorded {w.count} messages to {escape(str(out_file))}")
+    if stale:
+        out.print(f"left out {stale} record(s) sent before the recording started (use --from-beginning for them)")
 
 
 def _cannot_write(path: Path, e: OSError) -> NoReturn:

@@ -71,3 +71,24 @@ def test_a_path_that_looks_like_console_markup_is_printed_as_written(tmp_path: P
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     assert r.exit_code == 2, r.output
     assert f"{p}: empty recording (a header but no records)" in " ".join(r.output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["generate", "--rate", "inf", "--duration", "1", "--out", "g.gz"], "--rate is a finite number"),
+        (["generate", "--rate", "5", "--duration", "inf", "--out", "g.gz"], "--duration is a finite number"),
+        (["generate", "--rate", "0.001", "--duration", "0.001", "--out", "g.gz"], "makes no message"),
+        (["record", "--out", "r.gz", "--duration", "0", *NOWHERE], "--duration is a number of seconds > 0"),
+        (["record", "--out", "r.gz", "--duration", "inf", *NOWHERE], "--duration is a number of seconds > 0"),
+    ],
+)
+def test_numbers_that_make_no_run_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert says in " ".join(r.output.replace("│", " ").split())
+    assert not (tmp_path / "g.gz").exists()

@@ -158,6 +158,10 @@ def test_load_stops_on_a_recording_damaged_part_way(stack: Stack, tmp_path: Path
         (["--replay", "garbage.gz"], "not a gzip-compressed recording"),
         (["--replay", "inboxes.gz"], "inboxes.gz: nothing to replay: none of its 2 records is on an ingress topic"),
         (["--replay", "inboxes.gz", "--speed", "inf"], "--speed is a finite number"),
+        (["--rate", "inf", "--duration", "1"], "--rate is a finite number"),
+        (["--rate", "1e308", "--duration", "1e308"], "--rate times --duration is too large"),
+        (["--rate", "0.5", "--duration", "1"], "makes no message"),
+        (["--rate", "1", "--duration", "1", "--drain", "nan"], "--drain must be a number >= 0"),
     ],
 )
 def test_load_options_that_do_not_fit_are_refused_before_anything_starts(
@@ -173,3 +177,15 @@ def test_load_options_that_do_not_fit_are_refused_before_anything_starts(
     assert says in " ".join(r.output.replace("│", " ").split())
     assert "starting an embedded broker" not in r.output
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize(("report", "says"), [("r.json", "give the HTML file"), ("folder", "is a folder")])
+def test_a_report_path_that_cannot_take_the_report_is_refused_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: str, says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    r = CliRunner().invoke(app, ["load", "--rate", "1", "--duration", "1", "--report", report])
+    assert r.exit_code == 2, r.output
+    assert says in " ".join(r.output.replace("│", " ").split())
+    assert "starting an embedded broker" not in r.output

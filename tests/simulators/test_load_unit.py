@@ -121,3 +121,19 @@ def test_a_re_sent_message_id_is_sent_again_but_timed_once() -> None:
     tally.seen(_receipt("A.t", b"delivered"), 1.5)
     tally.seen(_receipt("A.t", b"delivered"), 2.5)  # the gateway answers the re-send too
     assert tally.receipted == 1
+
+
+def test_a_second_with_nothing_delivered_has_no_latency_rather_than_0_ms(tmp_path: Path) -> None:
+    t = Tally(100.0)
+    t.sent("A", "MT2301", 100.0)
+    t.sent("B", "MT2301", 101.0)  # never delivered
+    t.seen(_delivered("A"), 100.02)
+    s = t.series()
+    assert s["p50_ms"][1] is None
+    assert s["p99_ms"][1] is None
+    assert s["p50_ms"][0] == s["p99_ms"][0] > 19
+    result = LoadResult(LoadConfig(2, 1, seed=7, tag="t1"), "127.0.0.1:9", "2026-11-22T00:00:00+00:00", t,
+                        ReplayStats(sent=2, duration_s=1.0), 0.5)  # fmt: skip
+    html_path, json_path = report.write(result, tmp_path / "report.html")
+    assert json.loads(json_path.read_text())["series"]["p99_ms"] == [s["p99_ms"][0], None]
+    assert html_path.read_text().count("<svg") == 3  # the gap is drawn as a gap
