@@ -7,6 +7,7 @@ and excessive nesting are refused before validation.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -127,6 +128,19 @@ def _parse(data: bytes, text: str) -> Any:
         return _parse_stdlib(text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(text: str) -> tuple[str, str] | None:
+    """(JSON pointer, escape) of the first key or string holding half a surrogate pair (error path only)."""
+    for path, value, _ in _walk(_tree(text)):
+        for where, s in ((path, path.rsplit("/", 1)[-1]), (path, value)):
+            found = _SURROGATE.search(s) if isinstance(s, str) and not isinstance(s, _Int) else None
+            if found is not None:
+                return where, found.group().encode("unicode_escape").decode("ascii")
+    return None
+
+
 def _parse_stdlib(text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_pairs)
@@ -157,6 +171,9 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
         raise MessageError(
             [Issue("PAYLOAD_TOO_LARGE", f"the message has {len(data)} bytes; the limit is {max_bytes}", "")]
         )
+    if data.startswith(b"\xef\xbb\xbf"):
+        bom = "the body starts with a UTF-8 byte order mark (EF BB BF), which JSON text must not (RFC 8259, 8.1)"
+        raise MessageError([Issue("JSON_MALFORMED", bom + ": save or send it as UTF-8 without one", "", 1)])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -177,7 +194,9 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
             [
                 Issue(
                     "UNKNOWN_MESSAGE_TYPE" if mt is not None else "REQUIRED_MISSING",
-                    f"Head/MessageType {mt!r} is not a known message type: see `swsim schemas` for the list",
+                    f"Head/MessageType {mt!r} is not a known message type: see `swsim schemas` for the list"
+                    if mt is not None
+                    else "add Head/MessageType, the message type code (e.g. MT2101): see `swsim schemas`",
                     "/Head/MessageType",
                 )
             ]
@@ -187,6 +206,14 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
         model = spec.model.model_validate_json(data, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
         mt = spec.code.value
+        # pydantic's parser refuses half a surrogate pair as invalid JSON, which would not help
+        half = _lone_surrogate(text) if any(e["type"] == "json_invalid" for e in exc.errors()) else None
+        if half is not None:
+            path, escape = half
+            fix = f"the text holds {escape}, half of a UTF-16 surrogate pair on its own: escape the whole character "
+            raise MessageError(
+                [Issue("ENCODING_INVALID", fix + "(both halves) or write it as UTF-8", path)], mt
+            ) from None
         if _depth(obj, MAX_DEPTH):  # only on the error path: deep nesting can only be in unknown keys
             raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")], mt) from None
         raise MessageError(issues_from(exc, plan, lambda loc: (json_pointer(loc), None)), mt) from None

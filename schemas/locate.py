@@ -105,6 +105,9 @@ def issues_from(exc: ValidationError, plan: Plan, locate: Locator) -> list[Issue
             text = leaf.fix if leaf.code == "CONTROL_CHARACTER" else f"'{given}' is not valid: {leaf.fix}"
             out.append(Issue(leaf.code, text, where, line))
             continue
+        if etype == "enum" and not isinstance(err.get("input"), str):  # a JSON number or true: text is a string
+            out.append(Issue("WRONG_TYPE", f'{name} is a code, written as a JSON string ("9", not 9)', where, line))
+            continue
         if etype in _BUILTIN:
             code = _BUILTIN[etype]
             if code == "UNKNOWN_CODE" and slot is not None and slot.enum in _ENUM_CODES:
