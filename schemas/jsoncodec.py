@@ -7,9 +7,11 @@ and excessive nesting are refused before validation.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import jiter
@@ -17,8 +19,8 @@ from pydantic import ValidationError
 
 from schemas.envelope import Message
 from schemas.errors import Issue, MessageError
-from schemas.locate import issues_from, json_pointer
-from schemas.plan import plan_of
+from schemas.locate import issues_from, json_pointer, slot_at
+from schemas.plan import Plan, plan_of
 from schemas.registry import MessageSpec, spec_for
 from schemas.xmlcodec import DEFAULT_MAX_BYTES, MAX_DEPTH
 
@@ -164,6 +166,58 @@ def _parse_stdlib(text: str) -> Any:
         raise MessageError([_long_integer(text)]) from None
 
 
+class _Float(str):
+    """A non-integer number's text, as written."""
+
+
+_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?(?:[0-9.]{16,}|[0-9.]+[eE])").search
+"""A number of 16 characters or more, or with an exponent: the only ones a double may not hold as written (any
+decimal of up to 15 significant digits survives the round trip). Strings can match too; that only costs a look."""
+
+
+def _exact(issues: list[Issue], text: str, plan: Plan) -> list[Issue]:
+    """``issues`` with every numeric value that its double does not hold exactly judged as written instead
+    (pydantic reads JSON numbers as doubles: 2450.50000000000000001 would pass as 2450.5 and 1e400 read as inf)."""
+    try:
+        tree = json.loads(text, object_pairs_hook=_Obj, parse_int=_Int, parse_float=_Float)
+    except (ValueError, RecursionError):
+        return issues
+    found: dict[str, Issue] = {}
+    for path, value, _ in _walk(tree):
+        if isinstance(value, _Float):
+            issue = _inexact(path, value, plan)
+            if issue is not None:
+                found[path] = issue
+    return [i for i in issues if i.location not in found] + list(found.values())
+
+
+def _inexact(path: str, written: str, plan: Plan) -> Issue | None:
+    """The issue for the number ``written`` at ``path`` if its double is not it and it is a numeric leaf."""
+    exact = Decimal(written)
+    as_read = float(written)
+    if math.isfinite(as_read) and Decimal(repr(as_read)) == exact:
+        return None
+    loc = tuple(int(k) if k.isdigit() else k.replace("~1", "/").replace("~0", "~") for k in path.split("/")[1:])
+    slot = slot_at(plan, loc)
+    leaf = slot.leaf if slot is not None else None
+    if leaf is None or leaf.base not in ("xs:int", "xs:decimal"):
+        return None  # not a number here: pydantic's own error stands
+    name, shown = slot.name if slot else "value", written[:60]
+    low = Decimal(leaf.min_inclusive) if leaf.min_inclusive is not None else None
+    if leaf.base == "xs:int":
+        high = Decimal(leaf.max_inclusive) if leaf.max_inclusive is not None else None
+    else:
+        whole, places = leaf.decimal_digits()
+        high = Decimal("9" * whole + "." + "9" * places)
+    if low is not None and exact < low:
+        return Issue("OUT_OF_RANGE", f"{shown} is out of range: {name} must be at least {low}", path)
+    if high is not None and exact > high:
+        return Issue("OUT_OF_RANGE", f"{shown} is out of range: {name} must be at most {high}", path)
+    if leaf.base == "xs:int":
+        return Issue("NOT_AN_INTEGER", f"{shown} is not a whole number: write digits only, e.g. 12", path)
+    return Issue("TOO_MANY_DECIMALS", f"{shown} has too many decimals: round {name} to {places} decimal places", path)
+
+
 def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True) -> tuple[Message, MessageSpec]:
     if not data.strip():
         raise MessageError([Issue("EMPTY_BODY", "send a message: the body is empty", "")])
@@ -216,7 +270,12 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
             ) from None
         if _depth(obj, MAX_DEPTH):  # only on the error path: deep nesting can only be in unknown keys
             raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")], mt) from None
-        raise MessageError(issues_from(exc, plan, lambda loc: (json_pointer(loc), None)), mt) from None
+        issues = issues_from(exc, plan, lambda loc: (json_pointer(loc), None))
+        raise MessageError(_exact(issues, text, plan) if _LONG_NUMBER(data) else issues, mt) from None
+    if _LONG_NUMBER(data):  # numbers a double may not hold exactly: judged as written
+        inexact = _exact([], text, plan)
+        if inexact:
+            raise MessageError(inexact, spec.code.value)
     from schemas.rules import check_rules
 
     findings = check_rules(model) if rules else []

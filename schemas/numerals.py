@@ -6,9 +6,11 @@ Unicode digits, Unicode spaces), so each numeric type checks the spelling before
 * XML text follows the XSD built-in types after whiteSpace="collapse" (XSD 1.0 part 2, 3.2.3.1 and 3.3.17):
   ``xs:decimal`` is ``[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)``, ``xs:int`` is ``[+-]?[0-9]+``, with only space, tab,
   CR and LF around them. Values built in Python (Decimal, int, float) are not text and pass as before.
-* JSON numbers are read as IEEE doubles (as JSON parsers do); a decimal's places are those of the double's
-  shortest form. A whole number may be written 5 or 5.0 (JSON Schema: an integer is any number with a zero
-  fractional part). A decimal may also be a string, which must match the published pattern exactly.
+* JSON numbers are read by pydantic as IEEE doubles; a decimal's places are those of the double's shortest form,
+  which is the number as written whenever a double holds it. One it does not (2450.50000000000000001, 1e400) is
+  judged as written by :mod:`schemas.jsoncodec` instead. A whole number may be written 5 or 5.0 (JSON Schema: an
+  integer is any number with a zero fractional part). A decimal may also be a string, which must match the
+  published pattern exactly.
 
 Speed (the gateway's hot path): a decimal written plainly within its facets (the published string pattern, e.g.
 ``2450.5``) is converted at once, without pydantic's slower digit counting; anything else is left to pydantic for
