@@ -134,7 +134,15 @@ def _json(line: str, path: Path, n: int, what: str) -> Any:
         raise RecordingError(f"{path}: line {n} {what} ({why})") from None
 
 
+_FIELDS = ("t", "topic", "key", "headers", "body")
+
+
 def _entry(d: Any, path: Path, n: int) -> Entry:
+    if not isinstance(d, dict):
+        raise RecordingError(f"{path}: line {n} is not a recorded record (a JSON object with {', '.join(_FIELDS)})")
+    missing = [k for k in _FIELDS if k not in d]
+    if missing:
+        raise RecordingError(f"{path}: line {n} is not a recorded record (no {', '.join(missing)})")
     try:
         t = d["t"]
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
