@@ -121,6 +121,13 @@ def _goods(d: GoodsDeclarationBody, base: Loc) -> Iterator[Finding]:
             f"goods items are worth {value} in all but TotalValueAmount is {d.total_value_amount}",
             (*base, "TotalValueAmount"),
         )
+    if d.declaration_number[:4] != d.declaration_office_id:
+        yield (
+            "DECLARATION_NUMBER_INVALID",
+            f"declaration number {d.declaration_number} starts with customs code {d.declaration_number[:4]} but "
+            f"DeclarationOfficeID is {d.declaration_office_id}: the number begins with the office declared at",
+            (*base, "DeclarationNumber"),
+        )
     flag = d.declaration_number[8]
     if (flag == "1") != (d.import_export_code == "I"):
         yield (
@@ -210,8 +217,9 @@ def _transit(t: TransitDeclarationBody, base: Loc) -> Iterator[Finding]:
         if not eq.seal_id:
             yield (
                 "REQUIRED_MISSING",
-                "through-transport equipment must be sealed: add at least one SealID",
-                (*base, "TransportEquipment", i, "EquipmentIdentification"),
+                "through-transport equipment must be sealed: add at least one SealID (optional in the schema, "
+                "which other messages share; required here)",
+                (*base, "TransportEquipment", i, "SealID"),
             )
 
 
@@ -242,15 +250,15 @@ def _refund(r: RefundCaseBody, base: Loc) -> Iterator[Finding]:
         if t.from_state_code != state:
             yield (
                 "INCONSISTENT_STATUS",
-                f"transition {i + 1} starts from {t.from_state_code} but the case was then in {state}",
+                f"transition {i + 1} starts from {_state(t.from_state_code)} but the case was then in {_state(state)}",
                 (*loc, "FromStateCode"),
             )
         if t.to_state_code not in ALLOWED_REFUND_TRANSITIONS.get(t.from_state_code, frozenset()):
             allowed = sorted(ALLOWED_REFUND_TRANSITIONS.get(t.from_state_code, frozenset()))
             yield (
                 "INCONSISTENT_STATUS",
-                f"{t.from_state_code} -> {t.to_state_code} is not a refund transition; from "
-                f"{t.from_state_code} the case may go to {', '.join(allowed) or 'nothing (final)'}",
+                f"{_state(t.from_state_code)} -> {t.to_state_code} is not a refund transition; from "
+                f"{_state(t.from_state_code)} the case may go to {', '.join(allowed) or 'nothing (final)'}",
                 (*loc, "ToStateCode"),
             )
         if i and t.transition_date_time < r.transition[i - 1].transition_date_time:
@@ -259,6 +267,16 @@ def _refund(r: RefundCaseBody, base: Loc) -> Iterator[Finding]:
     if state != r.state_code:
         yield (
             "INCONSISTENT_STATUS",
-            f"StateCode is {r.state_code} but the last transition leads to {state}",
+            f"StateCode is {r.state_code} but the last transition leads to {_state(state)}",
             (*base, "StateCode"),
         )
+    if r.exit_deadline_date < r.release_date_time.date():
+        yield (
+            "DATES_OUT_OF_ORDER",
+            "ExitDeadlineDate is before ReleaseDateTime: the goods cannot be due to exit before they were released",
+            (*base, "ExitDeadlineDate"),
+        )
+
+
+def _state(code: str | None) -> str:
+    return code if code is not None else "no state (a case not yet opened; leave FromStateCode out only there)"
