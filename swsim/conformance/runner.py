@@ -56,6 +56,14 @@ class Report:
     scenarios: list[ScenarioResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     seconds: float = 0.0
+    node_messages: int = 0
+    """What the node under test sent during the run, refused messages included: 0 means it was never heard from
+    (not running, on another broker or topic prefix), which makes ``silence`` checks pass for nothing."""
+
+    HEARD_NOTHING = (
+        "the node under test sent nothing during the run: is it running, on this broker and topic prefix "
+        "(SWSIM_TOPIC_PREFIX), as party {party}? Checks that want no reply passed only because nothing came"
+    )
 
     @property
     def ok(self) -> bool:
@@ -89,6 +97,7 @@ class Report:
             "seconds": round(self.seconds, 2),
             "ok": self.ok,
             "counts": self.counts(),
+            "node_messages": self.node_messages,
             "scenarios": [s.to_dict() for s in self.scenarios],
             "simulated": "every party but the one under test, and the gateway, are simulated by swsim",
         }
@@ -194,6 +203,7 @@ def run_conformance(
                 result.aborted = str(e)
                 say(f"  stopped: {e}")
             play.finish()
+            report.node_messages += len(play.sent) + len(play.dead)
             report.scenarios.append(result)
     finally:
         stack.stop()

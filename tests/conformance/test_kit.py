@@ -17,6 +17,7 @@ from swsim.broker import EmbeddedBroker
 from swsim.conformance import faulty
 from swsim.conformance.contract import ROLE_RULES, ROLES
 from swsim.conformance.faulty import FAILS
+from swsim.conformance.report import to_html
 from swsim.conformance.runner import Report, run_conformance
 from swsim.node.standalone import start_standalone
 from swsim.settings import Settings
@@ -62,6 +63,8 @@ def test_the_built_in_node_passes_for_every_role(broker: EmbeddedBroker, tmp_pat
     n = report.counts()
     assert n["aborted"] == 0, n
     assert n["checks"] >= 30, n
+    assert report.node_messages > 0  # heard from: no warning that the node may not be running
+    assert "sent nothing during the run" not in to_html(report)
     # every rule of the role's contract is exercised by its scenarios
     exercised = {st.rule for s in report.scenarios for st in s.steps}
     assert exercised == {r.id for r in ROLE_RULES[role]}
@@ -171,3 +174,12 @@ def test_a_topic_prefix_serves_one_role(broker: EmbeddedBroker, tmp_path: Path) 
     claim_prefix(settings, "carrier")  # the same role again: fine
     with pytest.raises(PrefixTaken, match="was used to test carrier"):
         claim_prefix(settings, "customs-cq")
+
+
+def test_a_run_that_never_heard_from_the_node_says_so() -> None:
+    """Checks that want no reply pass when nothing at all comes: the report says the node was never heard from."""
+    report = Report("carrier", "8000U7UMTUDTP", "127.0.0.1:9", 1.0)
+    assert report.to_dict()["node_messages"] == 0
+    page = to_html(report)
+    assert "the node under test sent nothing during the run" in page
+    assert "as party 8000U7UMTUDTP" in page
