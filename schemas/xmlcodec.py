@@ -57,16 +57,10 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
         raise MessageError(
             [Issue("PAYLOAD_TOO_LARGE", f"the message has {len(data)} bytes; the limit is {max_bytes}", "/")]
         )
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise MessageError(
-            [
-                Issue(
-                    "XML_DOCTYPE_FORBIDDEN",
-                    "remove the DOCTYPE: DTDs and entity declarations are not allowed",
-                    "/",
-                )
-            ]
-        )
+    starts = [i for i in (data.find(b"<!DOCTYPE"), data.find(b"<!ENTITY")) if i >= 0]
+    if starts:
+        text = "remove the DOCTYPE: DTDs and entity declarations are not allowed"
+        raise MessageError([Issue("XML_DOCTYPE_FORBIDDEN", text, "/", data.count(b"\n", 0, min(starts)) + 1)])
     declared = _DECLARED_ENCODING(data)
     if declared is not None and declared.group(1).upper().replace(b"-", b"") != b"UTF8":
         name = declared.group(1).decode("ascii", "replace")
@@ -81,6 +75,7 @@ def parse_untrusted(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._E
             text += ": only &lt; &gt; &amp; &quot; &apos; and character references are allowed"
         elif "depth" in text.lower():
             code = "XML_TOO_DEEP"
+            text = f"elements are nested deeper than the parser allows: nest at most {MAX_DEPTH} levels"
         elif "encoding" in text.lower() or "UTF-8" in text:
             code = "ENCODING_INVALID"
             text += ": send UTF-8"

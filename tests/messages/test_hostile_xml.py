@@ -110,6 +110,15 @@ def test_pi_before_or_after_the_root_element_refused_at_its_line(edit: Any, wher
     assert f"processing instruction {where} the root element" in report.issues[0].message
 
 
+def test_doctype_and_depth_errors_say_where_and_what_to_do() -> None:
+    doctype = validate(b'<?xml version="1.0"?>\n\n<!DOCTYPE m [<!ENTITY a "x">]>\n<Manifest/>').issues
+    assert [(i.code, i.line) for i in doctype] == [("XML_DOCTYPE_FORBIDDEN", 3)]
+    [deep] = validate((f'<Manifest xmlns="{NS}">' + "<a>" * 5000 + "</a>" * 5000 + "</Manifest>").encode()).issues
+    assert deep.code == "XML_TOO_DEEP"
+    assert "XML_PARSE_HUGE" not in deep.message  # libxml2's advice to programmers, not to senders
+    assert "nest at most 32 levels" in deep.message
+
+
 def test_size_cap_is_configurable() -> None:
     data = sample_text("MT2101", "xml").encode()
     assert validate(data).ok
