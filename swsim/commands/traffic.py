@@ -166,6 +166,8 @@ def record_cmd(
     since_ms = 0 if from_beginning else time.time() * 1000 - STALE_SLACK_MS
     transport = KafkaTransport(settings.kafka_bootstrap, "swsim-record")
     try:
+        if topics.ingress not in transport.topic_names():
+            raise RuntimeError(f"topic {topics.ingress} does not exist")
         consumer = transport.consumer([topics.ingress], f"swsim-record-{time.time_ns()}", from_beginning, assign=True)
     except RuntimeError as e:  # no such topic
         transport.close()

@@ -221,6 +221,14 @@ class KafkaTransport:
         finally:
             admin.close()
 
+    def topic_names(self) -> set[str]:
+        """The topics the cluster has now (asked at once: a consumer waits a while for a just-created one)."""
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id + "-admin")
+        try:
+            return set(admin.list_topics())
+        finally:
+            admin.close()
+
     def consumer(
         self, topics: list[str], group: str, from_beginning: bool = True, assign: bool = False, fetch_wait_ms: int = 0
     ) -> Consumer:
