@@ -242,7 +242,7 @@ class LoadResult:
             "untracked": self.send.unrewritten,
             "duplicates": t.duplicates,
             "skipped": self.send.skipped,
-            "send_rate": round(self.send.rate, 1),
+            "send_rate": self._replayed(round(self.send.rate, 1)),  # null with fewer than 2 sent: no interval
             "timing_error_ms": {k.removesuffix("_ms"): round(v, 3) for k, v in self.send.timing().items()},
             "latency_ms": latency_figures(t.latency),
             "receipt_latency_ms": latency_figures(t.receipt_latency),
@@ -251,7 +251,8 @@ class LoadResult:
         }
 
     def _replayed(self, figure: float) -> float | None:
-        """A figure of the replayed schedule, or None when it has no interval to measure (fewer than 2 sent)."""
+        """A figure of the sends (for a replay, of its schedule), or None when it has no interval to measure (fewer
+        than 2 sent)."""
         return figure if self.send.sent >= 2 else None
 
 

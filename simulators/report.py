@@ -125,7 +125,7 @@ def render(summary: dict[str, Any], series: dict[str, list[float | None]], spect
 <tr><td>Kafka bootstrap</td><td>{e(s["bootstrap"])}</td></tr>
 <tr><td>rate (msg/s)</td><td>{_or_na(s["rate"])}</td></tr>
 <tr><td>duration (s)</td><td>{_or_na(s["duration_s"])}</td></tr>
-<tr><td>achieved send rate (msg/s)</td><td>{s["send_rate"]}</td></tr>
+<tr><td>achieved send rate (msg/s)</td><td>{_or_na(s["send_rate"])}</td></tr>
 <tr><td>send-time error p50 / p99 / max (ms)</td><td>{ms(te["p50"])} / {ms(te["p99"])} / {ms(te["max"])}</td></tr>
 <tr><td>producer client</td><td>{e(s["producer"])}</td></tr><tr><td>message-id run tag</td><td>{e(s["tag"])}</td></tr>
 </table>
@@ -212,5 +212,8 @@ def _spectrum_svg(spectra: Spectra) -> str:
     ax.set_xticks(ticks, ["0%", "50%", "90%", "99%", "99.9%", "99.99%"])
     ax.set_xlabel("percentile")
     ax.set_ylabel("latency (ms)")
-    ax.legend(fontsize="small")
+    if any(spectra.values()):
+        ax.legend(fontsize="small")
+    else:  # nothing delivered: an empty plot that says so, rather than a legend of nothing
+        ax.text(0.5, 0.5, "nothing delivered", transform=ax.transAxes, ha="center", va="center")
     return _svg(fig)

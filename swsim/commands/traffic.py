@@ -134,7 +134,8 @@ def _send(settings: Settings, entries: Iterable[Entry], speed: float | None, tag
     finally:
         transport.close()
     t = stats.timing()
-    out.print(f"{what}: {stats.sent} messages in {stats.duration_s:.1f} s ({stats.rate:.0f}/s)")
+    rate = f"{stats.rate:.0f}/s" if stats.sent >= 2 else "no rate: fewer than 2 sent"
+    out.print(f"{what}: {stats.sent} messages in {stats.duration_s:.1f} s ({rate})")
     out.print(f"send-time error p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.2f} ms")
     return stats
 
@@ -249,9 +250,9 @@ def replay_cmd(
                   "the gateway refuses them again[/red]")  # fmt: skip
     if as_json:
         timing = {f"timing_error_{k}": v for k, v in stats.timing().items()}
+        rate = round(stats.rate, 1) if stats.sent >= 2 else None  # one send has no interval to measure
         print(json.dumps({"sent": stats.sent, "skipped": stats.skipped, "unrewritten": stats.unrewritten,
-                          "duration_s": round(stats.duration_s, 3), "rate": round(stats.rate, 1), "tag": run,
-                          **timing}))  # fmt: skip
+                          "duration_s": round(stats.duration_s, 3), "rate": rate, "tag": run, **timing}))  # fmt: skip
     else:
         out.print(f"replayed message ids carry the suffix .{run}")
     if stats.sent == 0:

@@ -137,3 +137,13 @@ def test_a_second_with_nothing_delivered_has_no_latency_rather_than_0_ms(tmp_pat
     html_path, json_path = report.write(result, tmp_path / "report.html")
     assert json.loads(json_path.read_text())["series"]["p99_ms"] == [s["p99_ms"][0], None]
     assert html_path.read_text().count("<svg") == 3  # the gap is drawn as a gap
+
+
+def test_one_send_has_no_send_rate(tmp_path: Path) -> None:
+    t = Tally(100.0)
+    t.sent("A", "MT2301", 100.0)
+    result = LoadResult(LoadConfig(1, 1, seed=7, tag="t1"), "127.0.0.1:9", "2026-11-22T00:00:00+00:00", t,
+                        ReplayStats(sent=1, duration_s=0.0005), 0.5)  # fmt: skip
+    assert result.summary()["send_rate"] is None  # was 1 / 0.0005 s = 2000 msg/s
+    html_path, _ = report.write(result, tmp_path / "report.html")
+    assert "<tr><td>achieved send rate (msg/s)</td><td>n/a" in html_path.read_text()
