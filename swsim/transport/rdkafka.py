@@ -123,7 +123,8 @@ class ConfluentProducer:
             self._failed(e)
             raise
         if left or sends.left > 0 or sends.errors:
-            raise BrokerError(f"broker did not acknowledge {max(left, sends.left)} record(s): {sends.errors[:3]}")
+            why = f": {sends.errors[:3]}" if sends.errors else f" within {timeout_s:g} s (is it reachable?)"
+            raise BrokerError(f"broker did not acknowledge {max(left, sends.left)} record(s){why}")
 
     def deliver(self, records: list[tuple[str, bytes, bytes | None, Headers]], timeout_s: float) -> None:
         acks = _Acks(len(records), self._fatal)

@@ -41,3 +41,13 @@ def test_the_librdkafka_transport_raises_broker_errors() -> None:
     with pytest.raises(BrokerError, match="did not acknowledge"):
         p.deliver([("t", b"x", None, [])], 0.5)
     p.abandon()
+
+
+def test_an_unacknowledged_flush_says_why_rather_than_an_empty_list() -> None:
+    from swsim.transport.rdkafka import ConfluentProducer
+
+    p = ConfluentProducer("127.0.0.1:1", "swsim-test-dead-broker", 0)
+    p.send("t", b"x", None, [])
+    with pytest.raises(BrokerError, match=r"did not acknowledge 1 record\(s\) within 0.5 s \(is it reachable\?\)$"):
+        p.flush(0.5)
+    p.abandon()
