@@ -11,7 +11,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jiter
@@ -125,7 +125,7 @@ def _parse(data: bytes, text: str) -> Any:
     the few documents jiter refuses that it does not (nesting deeper than 200, lone surrogates), so the outcome
     is the same as with the standard library alone."""
     try:
-        return jiter.from_json(data, catch_duplicate_keys=True)
+        return jiter.from_json(data, allow_inf_nan=False, catch_duplicate_keys=True)
     except ValueError:
         return _parse_stdlib(text)
 
@@ -143,9 +143,22 @@ def _lone_surrogate(text: str) -> tuple[str, str] | None:
     return None
 
 
+class _Constant(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _no_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's json reads them, JSON has no such numbers (RFC 8259, 6)."""
+    raise _Constant(name)
+
+
 def _parse_stdlib(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_pairs)
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+    except _Constant as c:
+        fix = f"{c.name} is not a JSON number: send a number, or leave the element out"
+        raise MessageError([Issue("JSON_MALFORMED", fix, "")]) from None
     except _Duplicate as d:
         raise MessageError(
             [
@@ -192,17 +205,17 @@ def _exact(issues: list[Issue], text: str, plan: Plan) -> list[Issue]:
 
 
 def _inexact(path: str, written: str, plan: Plan) -> Issue | None:
-    """The issue for the number ``written`` at ``path`` if its double is not it and it is a numeric leaf."""
-    exact = Decimal(written)
-    as_read = float(written)
-    if math.isfinite(as_read) and Decimal(repr(as_read)) == exact:
-        return None
+    """The issue for the number ``written`` at ``path`` if it is a numeric leaf and its double is not it."""
     loc = tuple(int(k) if k.isdigit() else k.replace("~1", "/").replace("~0", "~") for k in path.split("/")[1:])
     slot = slot_at(plan, loc)
     leaf = slot.leaf if slot is not None else None
-    if leaf is None or leaf.base not in ("xs:int", "xs:decimal"):
+    if slot is None or leaf is None or leaf.base not in ("xs:int", "xs:decimal"):
         return None  # not a number here: pydantic's own error stands
-    name, shown = slot.name if slot else "value", written[:60]
+    exact = _decimal(written)
+    as_read = float(written)
+    if math.isfinite(as_read) and Decimal(repr(as_read)) == exact:
+        return None
+    name, shown = slot.name, written[:60]
     low = Decimal(leaf.min_inclusive) if leaf.min_inclusive is not None else None
     if leaf.base == "xs:int":
         high = Decimal(leaf.max_inclusive) if leaf.max_inclusive is not None else None
@@ -216,6 +229,20 @@ def _inexact(path: str, written: str, plan: Plan) -> Issue | None:
     if leaf.base == "xs:int":
         return Issue("NOT_AN_INTEGER", f"{shown} is not a whole number: write digits only, e.g. 12", path)
     return Issue("TOO_MANY_DECIMALS", f"{shown} has too many decimals: round {name} to {places} decimal places", path)
+
+
+def _decimal(written: str) -> Decimal:
+    """``written`` as a Decimal; beyond the exponents Decimal holds (10^18), a stand-in of the same sign and
+    magnitude class: infinite for a huge number, the smallest Decimal for a tiny one, zero for zero."""
+    try:
+        return Decimal(written)
+    except InvalidOperation:
+        mantissa, _, exponent = written.lower().partition("e")
+        digits = Decimal(mantissa)
+        if digits == 0:
+            return digits
+        sign = "-" if digits < 0 else ""
+        return Decimal(sign + ("1e-999999999999999999" if exponent.startswith("-") else "Infinity"))
 
 
 def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = True) -> tuple[Message, MessageSpec]:

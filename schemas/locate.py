@@ -55,10 +55,19 @@ def slot_at(plan: Plan, loc: Loc) -> Slot | None:
     return slot
 
 
+def _shown(given: Any) -> str:
+    """The value as the message wrote it: JSON's true, false and null rather than Python's True, False, None."""
+    if isinstance(given, bool) or given is None:
+        return {True: "true", False: "false", None: "null"}[given]
+    if isinstance(given, str | int | float):
+        return repr(given)[:60]
+    return "the value"
+
+
 def _message(code: str, err: Mapping[str, Any], slot: Slot | None, name: str) -> str:
     ctx = err.get("ctx") or {}
     given = err.get("input")
-    shown = repr(given)[:60] if isinstance(given, str | int | float) else None
+    shown = _shown(given)
     if code == "REQUIRED_MISSING":
         return f"add the required element {name}"
     if code == "UNKNOWN_ELEMENT":

@@ -89,3 +89,21 @@ def test_issue_text_is_printable_so_receipts_can_carry_it() -> None:
         got = decode(receipt, rules=False)
         assert isinstance(got, ReceiptMessage)
         assert got.response.error[0].location == "/Head/\\x1f"
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("1e1000000000000000000", "OUT_OF_RANGE"),  # an exponent beyond what Decimal holds
+        ("-1e1000000000000000000", "OUT_OF_RANGE"),
+        ("1.0e-999999999999999999999", "NOT_AN_INTEGER"),
+        ("1e999999999999999999", "OUT_OF_RANGE"),
+    ],
+)
+def test_numbers_beyond_any_exponent_are_refused_with_a_code(number: str, code: str) -> None:
+    sample = encode(all_samples()[MessageType.MT1101], "json").decode()
+    at_leaf = sample.replace('"QuantityQuantity":120', f'"QuantityQuantity":{number}', 1)
+    assert at_leaf != sample
+    assert [c for c, loc in _codes(at_leaf.encode()) if loc.endswith("/QuantityQuantity")] == [code]
+    unknown = '{"Head":{"MessageType":"MT1101"},"Declaration":{"Foo":' + number + "}}"  # no leaf there
+    assert ("UNKNOWN_ELEMENT", "/Declaration/Foo") in _codes(unknown.encode())
