@@ -12,6 +12,11 @@ from typing import Literal, Protocol
 
 Insert = Literal["new", "duplicate", "conflict"]
 
+UNAUTHENTICATED_CODES = frozenset({"SIGNATURE_MISSING", "SIGNATURE_INVALID", "SIGNATURE_EXPIRED", "UNKNOWN_SENDER",
+                                   "NONCE_REPLAYED", "AUTH_REQUIRED", "AUTH_INVALID"})  # fmt: skip
+"""Codes that refuse a message whose sender was not authenticated (:meth:`gateway.prepare.Preparer._authenticate`
+on Kafka, :func:`gateway.http.deps.principal` over HTTP): its sender is only what it claimed."""
+
 
 @dataclass
 class MessageRecord:
@@ -89,7 +94,11 @@ class Ledger(Protocol):
 
     def add_deadletter(self, dl: DeadLetter) -> int: ...
 
-    def list_deadletters(self, party: str | None, limit: int, offset: int) -> list[DeadLetter]: ...
+    def list_deadletters(self, party: str | None, limit: int, offset: int) -> list[DeadLetter]:
+        """Every dead letter (``party`` None: the operator), or those of ``party`` that were refused after it was
+        authenticated: a record refused for its signature only claims its sender, and anyone who can write to the
+        ingress could otherwise fill a party's list."""
+        ...
 
     def get_deadletter(self, dl_id: int) -> DeadLetter | None: ...
 

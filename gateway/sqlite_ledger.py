@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gateway.ledger import DeadLetter, Insert, MessageRecord, ReceiptRecord
+from gateway.ledger import UNAUTHENTICATED_CODES, DeadLetter, Insert, MessageRecord, ReceiptRecord
 from swsim.sqlite import SqliteDb
 
 SCHEMA = """
@@ -48,6 +48,8 @@ _MSG_COLS = (
 
 
 _ALL = 2**62
+_UNAUTHENTICATED = tuple(f'%"{code}"%' for code in sorted(UNAUTHENTICATED_CODES))
+"""LIKE patterns of the codes that refuse an unauthenticated message, in the JSON list of a dead letter's codes."""
 """A LIMIT that is no limit (SQLite needs a LIMIT before an OFFSET; PostgreSQL takes no negative one)."""
 
 
@@ -224,10 +226,12 @@ class SqliteLedger(SqliteDb):
                     f"SELECT {cols} FROM deadletters ORDER BY id LIMIT ? OFFSET ?",  # noqa: S608
                     (limit, offset),
                 ).fetchall()
-            else:
+            else:  # its own, and only those refused after it was authenticated (codes is a JSON list)
+                claims = " AND ".join(["codes NOT LIKE ?"] * len(_UNAUTHENTICATED))
                 rows = self._db.execute(
-                    f"SELECT {cols} FROM deadletters WHERE sender = ? ORDER BY id LIMIT ? OFFSET ?",  # noqa: S608
-                    (party, limit, offset),
+                    f"SELECT {cols} FROM deadletters WHERE sender = ? AND {claims} "  # noqa: S608
+                    "ORDER BY id LIMIT ? OFFSET ?",
+                    (party, *_UNAUTHENTICATED, limit, offset),
                 ).fetchall()
         return [_dl(r) for r in rows]
 

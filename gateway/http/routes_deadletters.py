@@ -12,7 +12,7 @@ from gateway.http.deps import Principal, gateway, principal, require_operator
 from gateway.http.errors import ApiError, ErrorBody
 from gateway.http.models import DeadLetterList, DeadLetterOut, IssueOut, RedriveResult
 from gateway.http.routes_messages import _submit_result, process
-from gateway.ledger import DeadLetter
+from gateway.ledger import UNAUTHENTICATED_CODES, DeadLetter
 from gateway.prepare import Inbound
 from gateway.receipts import receipt_id
 from gateway.service import Gateway
@@ -42,19 +42,13 @@ async def list_deadletters(
     return DeadLetterList(items=[_out(d) for d in gw.ledger.list_deadletters(who.visibility, limit, offset)])
 
 
-_UNAUTHENTICATED = frozenset({"SIGNATURE_MISSING", "SIGNATURE_INVALID", "SIGNATURE_EXPIRED", "UNKNOWN_SENDER",
-                              "NONCE_REPLAYED", "AUTH_REQUIRED", "AUTH_INVALID"})  # fmt: skip
-"""Codes that refuse a message whose sender was not authenticated (:meth:`gateway.prepare.Preparer._authenticate`
-on Kafka, :func:`gateway.http.deps.principal` over HTTP)."""
-
-
 def _authenticated(gw: Gateway, dl: DeadLetter) -> bool:
     """Whether the pipeline authenticated the dead letter's sender (over HTTP, always; on Kafka, only if its
     signature verified in time). A Kafka record's sender is otherwise a mere claim: re-driving it as that party would
     deliver a forgery. The pipeline sends (and records) a rejection receipt to an authenticated sender only
     (:meth:`gateway.pipeline.Pipeline._reject`), so that receipt is the evidence; it also covers an INTERNAL_ERROR
     raised before authentication, which the codes cannot tell apart from one raised after."""
-    if dl.sender is None or dl.message_id is None or _UNAUTHENTICATED.intersection(dl.codes):
+    if dl.sender is None or dl.message_id is None or UNAUTHENTICATED_CODES.intersection(dl.codes):
         return False
     rid = receipt_id(dl.sender, dl.message_id, "rejected", hashlib.sha256(dl.body).hexdigest())
     return any(r.receipt_id == rid for r in gw.ledger.receipts_for(dl.sender, dl.message_id))

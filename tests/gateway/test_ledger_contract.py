@@ -119,7 +119,9 @@ def test_receipts_deadletters_and_nonces(ledger: Ledger) -> None:
     first = ledger.add_deadletter(dl)
     second = ledger.add_deadletter(DeadLetter(None, None, ["X"], [], b"", {}, "http", 8.0))
     assert second > first > 0
-    assert [d.id for d in ledger.list_deadletters(None, 10, 0)] == [first, second]
+    # a record refused for its signature only claims to come from A: the operator sees it, A does not
+    claimed = ledger.add_deadletter(DeadLetter("A", "M8", ["SIGNATURE_INVALID"], [], b"{}", {}, "kafka", 8.5))
+    assert [d.id for d in ledger.list_deadletters(None, 10, 0)] == [first, second, claimed]
     assert [d.id for d in ledger.list_deadletters("A", 10, 0)] == [first]
     ledger.mark_redriven(first, 9.0, "delivered")
     got = ledger.get_deadletter(first)
