@@ -43,17 +43,20 @@ class EmbeddedBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BrokerError(f"the embedded broker exited with status {self.process.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise BrokerError(f"the embedded broker did not listen on {self.bootstrap} within {timeout_s} s")
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise BrokerError(f"the embedded broker exited with status {self.process.returncode}")
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            raise BrokerError(f"the embedded broker did not listen on {self.bootstrap} within {timeout_s} s")
+        except BaseException:  # Ctrl-C while it starts too: no broker left behind
+            self.stop()
+            raise
 
     def stop(self, timeout_s: float = 5.0) -> None:
         if self.process is None:

@@ -39,6 +39,7 @@ def main() -> None:
     """The `swsim` command. Kafka errors (an unreachable bootstrap, say) can meet every Kafka command, from either
     client: they are said plainly, with exit status 2, not as a stack trace."""
     from kafka.errors import KafkaError
+    from pydantic import ValidationError
 
     from swsim.transport.base import BrokerError
 
@@ -46,4 +47,11 @@ def main() -> None:
         app()
     except (KafkaError, BrokerError) as e:
         console(stderr=True).print(f"[red]swsim: {escape(str(e))}[/red]")
+        raise SystemExit(2) from None
+    except ValidationError as e:  # a setting from the environment (SWSIM_*) that does not parse
+        if e.title != "Settings":
+            raise
+        said = [f"{'_'.join(map(str, err['loc']))} (SWSIM_{'_'.join(map(str, err['loc'])).upper()} or its option): "
+                f"{err['msg']}" for err in e.errors(include_url=False)]  # fmt: skip
+        console(stderr=True).print(f"[red]swsim: invalid setting {escape('; '.join(said))}[/red]")
         raise SystemExit(2) from None

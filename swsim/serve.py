@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import TracebackType
@@ -18,7 +19,12 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """Where it serves: with port 0, the port the system chose, once started."""
+        port = self.port
+        servers = getattr(self.server, "servers", None)
+        if port == 0 and servers and servers[0].sockets:
+            port = servers[0].sockets[0].getsockname()[1]
+        return f"http://{self.host}:{port}"
 
     def start(self, timeout_s: float = 15) -> bool:
         """Serve; False if the server did not come up (e.g. the port is taken)."""
@@ -39,3 +45,20 @@ class BackgroundServer:
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` already (asked before starting anything that needs it)."""
+    if port == 0:
+        return False
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return False  # an unknown host: the server will say so itself
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no clash
+        try:
+            probe.bind(address)
+        except OSError:
+            return True
+    return False

@@ -8,14 +8,19 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_HOST_PORT = r"(?:\[[0-9A-Fa-f:.]+\]|[^,\s:\[\]]+):[0-9]{1,5}"
+"""One bootstrap address: a host name, an IPv4 address or a bracketed IPv6 address, then a port."""
+
 
 class Settings(BaseSettings):
     """Every setting the services read. Environment variable = ``SWSIM_`` + the upper-case name."""
 
-    model_config = SettingsConfigDict(env_prefix="SWSIM_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="SWSIM_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     kafka_bootstrap: str | None = Field(
-        default=None, description="HOST:PORT of an external Kafka; unset = start the embedded broker."
+        default=None,
+        description="HOST:PORT of an external Kafka (several: comma-separated); unset = start the embedded broker.",
+        pattern=f"^{_HOST_PORT}(?:,{_HOST_PORT})*$",
     )
     topic_prefix: str = Field(default="sw", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
     kafka_producer: Literal["kafka-python", "confluent"] = Field(

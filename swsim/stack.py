@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,18 +74,37 @@ class Stack:
             broker = EmbeddedBroker().start()
             settings = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
         assert settings.kafka_bootstrap is not None
-        gw = build_gateway(settings, gateway_transport(settings, "swsim-gateway"))
-        gw.ensure_topics()
-        stack = cls(settings, clock or SimClock(), gw, broker)
-        gw.start_watch().listeners.append(stack._broker_lost_state)
-        stack.start_router()
-        if with_nodes:
-            for p in default_parties(settings.network_seed):
-                if p.role != Role.GATEWAY:
-                    stack.add_node(p.id, handler_for(p.id, p.role, p.name, settings))
-            stack.wire_tax_line()
-            gw.status_providers["tax"] = lambda: [stack.tax(p).status() for p in (TAX_CQ, TAX_SC) if p in stack.nodes]
+        gw: Gateway | None = None
+        try:
+            gw = build_gateway(settings, gateway_transport(settings, "swsim-gateway"))
+            gw.ensure_topics()
+            stack = cls(settings, clock or SimClock(), gw, broker)
+        except BaseException:  # a failure or Ctrl-C part way: stop what started, the broker above all
+            with contextlib.suppress(Exception):
+                if gw is not None:
+                    gw.stop()
+            if broker is not None:
+                broker.stop()
+            raise
+        try:
+            stack._assemble(with_nodes)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                stack.stop()  # the broker too
+            raise
         return stack
+
+    def _assemble(self, with_nodes: bool) -> None:
+        """The gateway's watch and router, and (``with_nodes``) every node of the network."""
+        gw = self.gateway
+        gw.start_watch().listeners.append(self._broker_lost_state)
+        self.start_router()
+        if with_nodes:
+            for p in default_parties(self.settings.network_seed):
+                if p.role != Role.GATEWAY:
+                    self.add_node(p.id, handler_for(p.id, p.role, p.name, self.settings))
+            self.wire_tax_line()
+            gw.status_providers["tax"] = lambda: [self.tax(p).status() for p in (TAX_CQ, TAX_SC) if p in self.nodes]
 
     def _broker_lost_state(self, _generation: str) -> None:
         for t in self.transports:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,9 @@ def demo_cmd(
     list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for any one step.")] = 60.0,
-    http_port: Annotated[int | None, typer.Option(help="Dashboard port (or SWSIM_HTTP_PORT; default 8470).")] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="Dashboard port (or SWSIM_HTTP_PORT; default 8470).", min=1, max=65535)
+    ] = None,
     stay: Annotated[
         bool, typer.Option(help="Keep the exchange and its dashboard up after the scenario (Ctrl-C).")
     ] = False,
@@ -45,6 +48,11 @@ def demo_cmd(
     if name not in SCENARIOS:
         out.print(f"[red]unknown scenario {escape(name)!r}; choose one of: {', '.join(SCENARIOS)}[/red]")
         raise typer.Exit(2)
+    from swsim.commands.run import check_speed
+
+    check_speed(speed)
+    if not 0 < timeout < math.inf:
+        raise typer.BadParameter("--timeout is a number of seconds > 0", param_hint="'--timeout'")
     _play(name, speed, timeout, http_port, stay)
 
 
@@ -53,6 +61,7 @@ def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: 
     from swsim.demo.driver import Driver, ScenarioFailed
     from swsim.demo.scenarios import SCENARIOS
     from swsim.node.clock import SimClock
+    from swsim.serve import port_taken
     from swsim.settings import Settings
     from swsim.stack import Stack
 
@@ -61,20 +70,23 @@ def _play(name: str, speed: float, timeout: float, http_port: int | None, stay: 
         settings = Settings(data_dir=Path(tmp))
         if http_port is not None:
             settings = settings.model_copy(update={"http_port": http_port})
+        if stay and port_taken(settings.http_host, settings.http_port):  # --stay is for the dashboard
+            raise typer.BadParameter(f"port {settings.http_port} is taken, so --stay would keep up no dashboard: "
+                                     "give another with --http-port", param_hint="'--http-port'")  # fmt: skip
         out.print(f"[bold]{escape(sc.title)}[/bold]  (simulated parties, synthetic data)")
         out.print("starting the embedded broker, the gateway and the nodes ..." if settings.kafka_bootstrap is None
                   else f"using Kafka at {settings.kafka_bootstrap} ...")  # fmt: skip
-        stack = Stack.start(settings, SimClock(speed=speed))
-        web = _dashboard(stack)
-        outcome = None
+        stack = Stack.start(settings, SimClock(speed=speed))  # stops what it started if interrupted part way
+        outcome = web = None
         try:
+            web = _dashboard(stack)
             outcome = sc.run(Driver(stack, lambda s: out.print(escape(s)), timeout))
         except ScenarioFailed as e:
             out.print(f"[red]scenario failed: {escape(str(e))}[/red]")
         finally:
             if outcome is not None:
                 _timeline(stack, outcome.bill)
-            if stay and web is not None:
+            if stay and web is not None and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
                 stop = _on_signal()
                 out.print(f"the exchange and its dashboard stay up: {web}  (Ctrl-C stops)")
                 _wait_for_signal(stop)

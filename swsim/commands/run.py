@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import shutil
 import signal
 import threading
@@ -19,10 +21,7 @@ out = console()
 
 
 def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from None
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
 
 
 def _on_signal() -> threading.Event:
@@ -160,7 +159,7 @@ def gateway_cmd(
 
 
 def up_cmd(
-    http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).")] = None,
+    http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).", min=1, max=65535)] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Working folder (or SWSIM_DATA_DIR).")] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second for the nodes.")] = 1.0,
 ) -> None:
@@ -174,34 +173,46 @@ def up_cmd(
     from gateway.http import create_app
     from swsim.network import operator_key
     from swsim.node.clock import SimClock
+    from swsim.serve import port_taken
     from swsim.stack import Stack
 
     settings = _settings(http_port=http_port, data_dir=data_dir)
+    check_speed(speed)
+    if port_taken(settings.http_host, settings.http_port):
+        raise typer.BadParameter(f"port {settings.http_port} on {settings.http_host} is taken: give another with "
+                                 "--http-port or SWSIM_HTTP_PORT", param_hint="'--http-port'")  # fmt: skip
     if settings.kafka_bootstrap is None:
         run_dir = settings.data_dir / "embedded"
         shutil.rmtree(run_dir, ignore_errors=True)
         settings = settings.model_copy(update={"data_dir": run_dir})
-    stack = Stack.start(settings, SimClock(speed=speed))
-    if stack.broker is not None:
-        out.print(f"embedded broker (Tansu, memory only) at {stack.broker.bootstrap}")
-    out.print(f"nodes: {', '.join(sorted(stack.nodes))}")
-    for node in stack.nodes.values():
-        _print_tax_line(node.handler)
-    s = stack.settings
-    out.print(
-        f"gateway: http://{s.http_host}:{s.http_port}  (OpenAPI /openapi.json, AsyncAPI /asyncapi.json, "
-        f"metrics /metrics); kafka {s.kafka_bootstrap}, topics {s.topic_prefix}.*"
-    )
-    out.print(f"live dashboard: http://{s.http_host}:{s.http_port}/dashboard#key={operator_key(s.network_seed)}")
-    out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(stack.gateway), host=s.http_host, port=s.http_port, log_level="warning")
-    )
+    stack = Stack.start(settings, SimClock(speed=speed))  # stops what it started if interrupted part way
     try:
+        if stack.broker is not None:
+            out.print(f"embedded broker (Tansu, memory only) at {stack.broker.bootstrap}")
+        out.print(f"nodes: {', '.join(sorted(stack.nodes))}")
+        for node in stack.nodes.values():
+            _print_tax_line(node.handler)
+        s = stack.settings
+        out.print(
+            f"gateway: http://{s.http_host}:{s.http_port}  (OpenAPI /openapi.json, AsyncAPI /asyncapi.json, "
+            f"metrics /metrics); kafka {s.kafka_bootstrap}, topics {s.topic_prefix}.*"
+        )
+        out.print(f"live dashboard: http://{s.http_host}:{s.http_port}/dashboard#key={operator_key(s.network_seed)}")
+        out.print("parties and their simulated API keys: swsim parties.  Ctrl-C stops.")
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(stack.gateway), host=s.http_host, port=s.http_port, log_level="warning")
+        )
         _run_server(server)
     finally:
         stack.stop()
         out.print("gateway, nodes and broker stopped")
+
+
+def check_speed(speed: float) -> None:
+    """Simulated seconds per real second: a finite number > 0 (a clock that stands still or runs back is no run)."""
+    if not 0 < speed < math.inf:
+        raise typer.BadParameter("--speed is a number > 0 of simulated seconds per real second",
+                                 param_hint="'--speed'")  # fmt: skip
 
 
 ROLE_HELP = (
@@ -285,16 +296,27 @@ def topics_cmd(
         out.print(f"{name}: {parts} partition(s), replication {settings.replication_factor}")
 
 
-def parties_cmd() -> None:
+def parties_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")] = False,
+) -> None:
     """List the simulated network's parties with their roles and (simulation-only) API keys."""
     from swsim.network import api_key, default_parties, operator_key
 
     settings = _settings()
     seed = settings.network_seed
+    rows = [(p.id, p.role.value, p.name, api_key(seed, p.id) if p.role != "gateway" else None)
+            for p in default_parties(seed)]  # fmt: skip
+    if as_json:
+        parties = [{"party": i, "role": r, "name": n, "api_key": k} for i, r, n, k in rows]
+        print(json.dumps({"network_seed": seed, "parties": parties, "operator_key": operator_key(seed),
+                          "simulated": True}, ensure_ascii=False))  # fmt: skip
+        return
     table = Table(title=f"Simulated parties (keys derived from SWSIM_NETWORK_SEED={seed!r}; simulation only)")
-    for col in ("party", "role", "name", "API key"):
+    table.add_column("party", no_wrap=True, min_width=13)  # ids and keys are copied: never cut
+    for col in ("role", "name"):
         table.add_column(col)
-    for p in default_parties(seed):
-        table.add_row(p.id, p.role.value, p.name, api_key(seed, p.id) if p.role != "gateway" else "-")
+    table.add_column("API key", no_wrap=True, min_width=43)
+    for i, r, n, k in rows:
+        table.add_row(i, r, n, k or "-")
     table.add_row("(operator)", "operator", "sees every message and dead letter", operator_key(seed))
     out.print(table)

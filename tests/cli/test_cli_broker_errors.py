@@ -51,3 +51,23 @@ def test_an_unacknowledged_flush_says_why_rather_than_an_empty_list() -> None:
     with pytest.raises(BrokerError, match=r"did not acknowledge 1 record\(s\) within 0.5 s \(is it reachable\?\)$"):
         p.flush(0.5)
     p.abandon()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SWSIM_HTTP_PORT", "abc", "invalid setting http_port (SWSIM_HTTP_PORT or its option): Input should be"),
+        ("SWSIM_KAFKA_BOOTSTRAP", ":::", "invalid setting kafka_bootstrap (SWSIM_KAFKA_BOOTSTRAP or its option)"),
+    ],
+)
+def test_a_setting_that_does_not_parse_is_one_line_and_exit_2(
+    variable: str, value: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr("sys.argv", ["swsim", "topics"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert says in err
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -115,10 +116,73 @@ def test_broker_prints_bootstrap_and_stops(env: dict[str, str]) -> None:
 
 
 def test_parties_lists_keys() -> None:
-    done = subprocess.run([EXE, "parties"], capture_output=True, text=True, timeout=60)
+    """Whole keys, into a pipe at 80 columns too (a cut key is of no use), and as JSON for scripts."""
+    from swsim.network import operator_key
+
+    done = subprocess.run([EXE, "parties"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "80"})  # fmt: skip
     assert done.returncode == 0
     assert "7900" in done.stdout
-    assert "operator" in done.stdout
+    assert operator_key(SEED) in done.stdout
+    trader = next(p.id for p in default_parties(SEED) if p.role == Role.TRADER)
+    assert api_key(SEED, trader) in done.stdout
+    listed = json.loads(subprocess.run([EXE, "parties", "--json"], capture_output=True, text=True, timeout=60).stdout)
+    assert listed["operator_key"] == operator_key(SEED)
+    assert {"party": trader, "role": "trader", "api_key": api_key(SEED, trader)}.items() <= next(
+        p for p in listed["parties"] if p["party"] == trader
+    ).items()
+
+
+def _tansu_children(pid: int) -> set[int]:
+    """The embedded brokers whose parent is ``pid``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"tansu" in cmd and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("command", ["up", "demo"])
+def test_ctrl_c_while_starting_leaves_no_broker_behind(env: dict[str, str], command: str) -> None:
+    p = _start([command, "--http-port", str(free_port())], env)
+    brokers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while not brokers and time.monotonic() < deadline:  # the broker is up: the gateway and nodes are starting
+        brokers = _tansu_children(p.pid)
+        time.sleep(0.01)
+    assert brokers, "no embedded broker started"
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{b}").exists() for b in brokers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [b for b in brokers if Path(f"/proc/{b}").exists()]
+    for b in left:
+        os.kill(b, signal.SIGKILL)
+    assert not left, "the embedded broker outlived its command"
+
+
+def test_up_refuses_a_taken_port_and_nonsense_speeds(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([EXE, "up", "--http-port", str(port)], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env})  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"port {port} on 127.0.0.1 is taken" in " ".join((done.stdout + done.stderr).replace("│", " ").split())
+    for cmd in (["up", "--speed", "nan"], ["demo", "--speed", "-5"], ["demo", "--timeout", "0"]):
+        done = subprocess.run([EXE, *cmd], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+        assert done.returncode == 2, (cmd, done.stdout + done.stderr)
+        assert "Traceback" not in done.stdout + done.stderr
 
 
 def test_demo_main_job_exits_0_with_the_expected_outcome(env: dict[str, str]) -> None:
