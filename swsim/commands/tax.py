@@ -41,6 +41,13 @@ def reconcile_cmd(
 
     overrides = {k: v for k, v in {"data_dir": data_dir, "tax_reconcile_threshold_s": threshold}.items() if v}
     settings = Settings(**overrides)  # type: ignore[arg-type]  # a bad value: swsim.cli.main says which
+    under_up = settings.model_copy(update={"data_dir": settings.data_dir / "embedded"})  # `swsim up`'s, embedded
+    if (
+        not settings.store_url
+        and not store_ref(settings, TAX_CQ).path.exists()
+        and store_ref(under_up, TAX_CQ).path.exists()
+    ):
+        settings = under_up
     try:
         views = [read_view(p, store_ref(settings, p)) for p in (TAX_CQ, TAX_SC)]
     except (OSError, sqlite3.Error, psycopg.Error) as e:

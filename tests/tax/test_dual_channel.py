@@ -241,6 +241,10 @@ def test_the_reconcile_command_reads_both_stores(stack: Stack, tmp_path: Path) -
     assert [d["sent"] for d in report["directions"]] == [d.sent for d in expected.directions]
     assert report["directions"][1]["sent"] >= 2
     assert r.exit_code == (0 if report["clean"] else 1)
+    (tmp_path / "up").mkdir()  # `swsim up` with the embedded broker keeps the stores in DATA_DIR/embedded
+    (tmp_path / "up" / "embedded").symlink_to(stack.settings.data_dir)
+    r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(tmp_path / "up"), "--json"])
+    assert [d["sent"] for d in json.loads(r.stdout)["directions"]] == [d.sent for d in expected.directions]
     r = CliRunner().invoke(app, ["tax", "reconcile", "--data-dir", str(tmp_path)])
     assert r.exit_code == 2
     assert "no store for node" in r.stderr
