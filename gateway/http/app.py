@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway.dashboard import routes as dashboard
-from gateway.http import routes_deadletters, routes_messages, routes_ops, routes_reads
+from gateway.http import openapi, routes_deadletters, routes_messages, routes_ops, routes_reads
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import BodyGuard
 from gateway.service import Gateway
@@ -28,4 +28,5 @@ def create_app(gw: Gateway) -> FastAPI:
     app.include_router(routes_deadletters.router)
     app.include_router(routes_ops.router)
     app.include_router(dashboard.router)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app

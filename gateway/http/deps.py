@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 
 from gateway.http.errors import ApiError
 from gateway.registry import Party
@@ -40,7 +42,24 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-async def principal(request: Request) -> Principal:
+_API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKey",
+    auto_error=False,
+    description="A party's or the operator's API key (simulation only: `swsim parties`).",
+)
+_SIGNATURE = APIKeyHeader(name="X-SW-Signature", scheme_name="signature", auto_error=False,
+                          description="An Ed25519 request signature, with X-SW-Sender, X-SW-Created and X-SW-Nonce "
+                          "(README: HTTP API).")  # fmt: skip
+
+
+async def principal(
+    request: Request,
+    _key: Annotated[str | None, Security(_API_KEY)] = None,
+    _signature: Annotated[str | None, Security(_SIGNATURE)] = None,
+) -> Principal:
+    """The caller. The two security dependencies only document the schemes in OpenAPI (either one will do); the
+    headers are read here, with the gateway's own errors."""
     gw = gateway(request)
     h = request.headers
     key = h.get("x-api-key")

@@ -97,8 +97,9 @@ def test_requests_arriving_meanwhile_go_as_one_group(gw: Gateway) -> None:
     assert [o.status for [o] in outcomes] == ["delivered"] * 10
     assert gw.ledger.counts()["delivered"] == 10
     # per group, two deliveries: the messages, then their receipts and one events record; the gate went alone
-    # (or, had the deliverer been slower, with the nine in the same delivery)
-    assert s.transport.deliveries in ([1, 2, 9, 10], [10, 12]), s.transport.deliveries
+    # (or, had the deliverer been slower, with the nine in the same delivery: it takes every group queued and
+    # produces them as one, with one events record, [10, 11]; seen once in a full run)
+    assert s.transport.deliveries in ([1, 2, 9, 10], [10, 12], [10, 11]), s.transport.deliveries
 
 
 def test_one_requests_failure_is_its_own(gw: Gateway) -> None:

@@ -252,8 +252,22 @@ def test_health_metrics_asyncapi_openapi(http: TestClient) -> None:
     doc = http.get("/asyncapi.json").json()
     assert doc["asyncapi"].startswith("3.")
     assert "MT2101" in doc["components"]["messages"]
-    paths = http.get("/openapi.json").json()["paths"]
+    spec = http.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/v1/messages", "/v1/messages/batch", "/v1/validate", "/v1/deadletters"} <= set(paths)
+    # a 422 is the gateway's error body, as the API answers it (not FastAPI's validation list)
+    listing = paths["/v1/deadletters"]["get"]
+    assert listing["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    r = http.get("/v1/deadletters?limit=0", headers=key(TRADER))
+    assert (r.status_code, set(r.json())) == (422, {"error"})
+    assert "HTTPValidationError" not in str(spec)
+    # how to authenticate: on every endpoint that needs a party, and not on validate-only
+    assert spec["components"]["securitySchemes"]["apiKey"] == {**spec["components"]["securitySchemes"]["apiKey"],
+                                                                "in": "header", "name": "X-API-Key"}  # fmt: skip
+    assert listing["security"] == [{"apiKey": []}, {"signature": []}]
+    assert paths["/v1/messages"]["post"]["security"] == [{"apiKey": []}, {"signature": []}]
 
 
 def test_signed_headers_helper_matches_gateway_rules() -> None:
