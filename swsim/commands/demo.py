@@ -127,7 +127,7 @@ def _timeline(stack: object, bill: str) -> None:
     assert isinstance(stack, Stack)
     names = {p.id: p.name.replace(" (simulated)", "").replace("Synthetic ", "") for p in default_parties(
         stack.settings.network_seed)}  # fmt: skip
-    table = Table(title=f"timeline of {bill} (every message through the single window; simulated time)")
+    table = Table(title=f"timeline of {bill} (every message through the single window; simulated Beijing time)")
     for col in ("#", "sim time", "from", "to", "type", "what"):
         table.add_column(col)
     for i, rec in enumerate(stack.gateway.ledger.trace(bill, None), 1):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from schemas.envelope import Message
+from schemas.types import CST
 from swsim.node.runtime import Context
 from swsim.stack import Stack
 
@@ -75,4 +76,5 @@ class Driver:
 
     def advance(self, delta: timedelta, why: str) -> None:
         self.stack.clock.advance(delta)
-        self.say(f"  ... simulated time +{delta} ({why}); now {self.stack.clock.now():%Y-%m-%d %H:%M}")
+        now = self.stack.clock.now().astimezone(CST)  # Beijing time, as the messages' SendTime and the timeline
+        self.say(f"  ... simulated time +{delta} ({why}); now {now:%Y-%m-%d %H:%M} Beijing time")
