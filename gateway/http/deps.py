@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -42,6 +43,8 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+_CREATED = re.compile("0|-?[1-9][0-9]{0,3999}").fullmatch  # written as signed: str(created); any size is expired
+_NONCE = re.compile("[!-~]{1,128}").fullmatch
 _API_KEY = APIKeyHeader(
     name="X-API-Key",
     scheme_name="apiKey",
@@ -80,10 +83,11 @@ async def principal(
     party = gw.registry.get(sender)
     if party is None or party.public_key is None:
         raise ApiError(401, "UNKNOWN_SENDER", f"{sender!r} is not a registered party")
-    try:
-        created = int(created_s)
-    except ValueError:
-        raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Created is a Unix time in whole seconds") from None
+    if not _CREATED(created_s):  # as written: int() would also read " 12", "+12" and "1_2", all signing as "12"
+        raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Created is a Unix time in whole seconds, in digits")
+    if not _NONCE(nonce):  # each is remembered until it expires: no unbounded values in the store
+        raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Nonce is 1 to 128 visible ASCII characters (e.g. 32 hex)")
+    created = int(created_s)
     body = await request.body()
     ok = signing.verify(party.public_key, sig, request.method, _signed_path(request), sender, created, nonce, body)
     if not ok:

@@ -96,6 +96,8 @@ def test_a_dead_letter_from_an_unauthenticated_sender_is_not_redriven(
     dl_id, mid = _kafka(gw, signature)
     [dl] = [d for d in http.get("/v1/deadletters", headers=OP).json()["items"] if d["id"] == dl_id]
     assert (dl["sender"], dl["codes"]) == (CHENGDU, [code])
+    # it only claims to come from CHENGDU: not in CHENGDU's own list (anyone able to write could fill it)
+    assert dl_id not in [d["id"] for d in http.get("/v1/deadletters", headers=key(CHENGDU)).json()["items"]]
     _refused(http, gw, dl_id, mid)
 
 

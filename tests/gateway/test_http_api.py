@@ -171,6 +171,10 @@ def test_signature_tampering_expiry_and_replay(http: TestClient) -> None:
     assert http.post("/v1/messages", content=data, headers=JSON).json()["error"]["code"] == "AUTH_REQUIRED"
     bad_key = {**JSON, "X-API-Key": "sk_nope"}
     assert http.post("/v1/messages", content=data, headers=bad_key).json()["error"]["code"] == "AUTH_INVALID"
+    fresh = signed(TRADER, "POST", "/v1/messages", data)
+    for header, value in (("X-SW-Created", "+" + fresh["X-SW-Created"]), ("X-SW-Nonce", "n" * 129)):
+        r = http.post("/v1/messages", content=data, headers={**JSON, **fresh, header: value})
+        assert (r.status_code, r.json()["error"]["code"]) == (401, "SIGNATURE_INVALID"), header
 
 
 def test_hostile_http_input(http: TestClient, gateway: Gateway) -> None:
