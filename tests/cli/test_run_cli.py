@@ -169,20 +169,25 @@ def test_ctrl_c_while_starting_leaves_no_broker_behind(env: dict[str, str], comm
 
 
 def test_up_refuses_a_taken_port_and_nonsense_speeds(env: dict[str, str]) -> None:
+    """Refused before anything starts (so in process: nothing is left to stop)."""
     import socket
 
+    from typer.testing import CliRunner
+
+    from swsim.cli import app
+
+    runner = CliRunner()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([EXE, "up", "--http-port", str(port)], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, **env})  # fmt: skip
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert f"port {port} on 127.0.0.1 is taken" in " ".join((done.stdout + done.stderr).replace("│", " ").split())
+        done = runner.invoke(app, ["up", "--http-port", str(port)], env=env)
+    assert done.exit_code == 2, done.output
+    assert f"port {port} on 127.0.0.1 is taken" in " ".join(done.output.replace("│", " ").split())
     for cmd in (["up", "--speed", "nan"], ["demo", "--speed", "-5"], ["demo", "--timeout", "0"]):
-        done = subprocess.run([EXE, *cmd], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
-        assert done.returncode == 2, (cmd, done.stdout + done.stderr)
-        assert "Traceback" not in done.stdout + done.stderr
+        done = runner.invoke(app, cmd, env=env)
+        assert done.exit_code == 2, (cmd, done.output)
+        assert done.exception is None or isinstance(done.exception, SystemExit), (cmd, repr(done.exception))
 
 
 def test_demo_main_job_exits_0_with_the_expected_outcome(env: dict[str, str]) -> None:
