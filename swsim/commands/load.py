@@ -118,6 +118,9 @@ def load_cmd(
                 bar.update(task, description=phase, completed=t.n_sent if phase != "warm-up" else 0, stats=stats)
 
             result = run(b, Topics(settings.topic_prefix), settings.network_seed, config, show)
+    except KeyboardInterrupt:  # the exchange started for the run is stopped on the way out
+        out.print("[yellow]load test interrupted: nothing measured is reported (no report written)[/yellow]")
+        raise typer.Exit(130) from None
     except (RecordingError, ReplayError) as e:
         assert replay is not None  # only a replay raises these
         out.print(f"[red]load test stopped: {escape(_naming(replay, e))}[/red]")
