@@ -50,12 +50,29 @@ _DELIVER_MARGIN_S = 10.0
 
 
 def _content_type(request: Request, allowed: tuple[str, ...]) -> str:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    header = request.headers.get("content-type", "")
+    ctype, _, params = header.partition(";")
+    ctype = ctype.strip().lower()
     if ctype not in allowed:
         raise ApiError(
             415, "UNSUPPORTED_MEDIA_TYPE", f"send Content-Type {' or '.join(allowed)}, not {ctype or 'none'}"
         )
+    charset = next((v.strip().strip('"').lower() for k, _, v in (p.partition("=") for p in params.split(";"))
+                    if k.strip().lower() == "charset"), None)  # fmt: skip
+    if charset is not None and charset.replace("-", "") != "utf8":
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"only UTF-8 is accepted, not charset={charset}")
     return ctype
+
+
+def _matching(ctype: str, body: bytes) -> None:
+    """A body that is plainly the other format than its Content-Type says is refused (415): a client whose header
+    is wrong learns it here rather than from a receiver. Bodies that are neither get the validator's own error."""
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    found = "xml" if head.startswith(b"<") else "json" if head.startswith((b"{", b"[")) else None
+    said = "xml" if ctype in _XML_TYPES else "json"
+    if found is not None and found != said:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"the body is {found.upper()} but Content-Type says {ctype}: "
+                       f"send it as {'application/xml' if found == 'xml' else 'application/json'}")  # fmt: skip
 
 
 def _issues(o: Outcome) -> list[IssueOut]:
@@ -110,8 +127,9 @@ async def submit(request: Request, who: Annotated[Principal, Depends(principal)]
     with every error; the same rejection receipt also goes to the sender's inbox topic."""
     gw = gateway(request)
     party = require_party(who)
-    _content_type(request, _XML_TYPES + _JSON_TYPES)
+    ctype = _content_type(request, _XML_TYPES + _JSON_TYPES)
     body = await request.body()
+    _matching(ctype, body)
     [o] = await process(gw, [_inbound(party, body)])
     result = _submit_result(o)
     if o.status == "rejected":
@@ -195,8 +213,9 @@ async def submit_batch(request: Request, who: Annotated[Principal, Depends(princ
 async def validate_only(request: Request) -> ValidateResult:
     """Every error with its stable code, location (XPath and line, or JSON pointer) and what to fix."""
     gw = gateway(request)
-    _content_type(request, _XML_TYPES + _JSON_TYPES)
+    ctype = _content_type(request, _XML_TYPES + _JSON_TYPES)
     body = await request.body()
+    _matching(ctype, body)
     report = await run_in_threadpool(validate, body, None, gw.settings.max_body_bytes)
     return ValidateResult(
         valid=report.ok, format=report.format, message_type=report.message_type,

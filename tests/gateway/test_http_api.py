@@ -185,6 +185,15 @@ def test_hostile_http_input(http: TestClient, gateway: Gateway) -> None:
     assert (r.status_code, r.json()["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
     r = http.post("/v1/messages", content=b"{}", headers={**key(TRADER), **JSON, "Content-Encoding": "gzip"})
     assert r.status_code == 415
+    data = body(message(MessageType.MT2301, TRADER, CHENGDU))
+    for path in ("/v1/messages", "/v1/validate"):  # a Content-Type that contradicts the body, or is not UTF-8
+        r = http.post(path, content=data, headers={**key(TRADER), **XML})
+        assert (r.status_code, r.json()["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE"), path
+        assert "the body is JSON but Content-Type says application/xml" in r.json()["error"]["message"]
+        r = http.post(path, content=data, headers={**key(TRADER), "Content-Type": "application/json; charset=latin-1"})
+        assert (r.status_code, r.json()["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE"), path
+    ok = http.post("/v1/validate", content=data, headers={"Content-Type": "application/json; charset=UTF-8"})
+    assert ok.status_code == 200, ok.text
     xxe = b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><Manifest>&x;</Manifest>'
     r = http.post("/v1/messages", content=xxe, headers={**key(TRADER), **XML})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "XML_DOCTYPE_FORBIDDEN")
