@@ -18,6 +18,7 @@ from gateway.metrics import Metrics
 from gateway.pipeline import Outcome, Pipeline
 from gateway.prepare import Inbound, Signature
 from gateway.topics import Topics
+from swsim import signing
 from swsim.transport.base import Consumer, Record, Transport
 
 ROUTER_FETCH_WAIT_MS = 15
@@ -37,10 +38,8 @@ def inbound_from_record(r: Record) -> Inbound:
     h = {k[:HEADER_BYTES]: (v or b"")[:HEADER_BYTES].decode("utf-8", errors="replace") for k, v in r.headers}
     sig = None
     if all(k in h for k in ("sw-sender", "sw-created", "sw-nonce", "sw-signature")):
-        try:
-            created = int(h["sw-created"])
-        except ValueError:
-            created = -1
+        well_formed = signing.well_formed_created(h["sw-created"]) and signing.well_formed_nonce(h["sw-nonce"])
+        created = int(h["sw-created"]) if well_formed else -1  # as the HTTP side: -1 cannot verify
         sig = Signature(h["sw-sender"], created, h["sw-nonce"], h["sw-signature"])
     return Inbound(
         body=r.value or b"",

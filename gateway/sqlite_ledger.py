@@ -48,9 +48,9 @@ _MSG_COLS = (
 
 
 _ALL = 2**62
+"""A LIMIT that is no limit (SQLite needs a LIMIT before an OFFSET; PostgreSQL takes no negative one)."""
 _UNAUTHENTICATED = tuple(f'%"{code}"%' for code in sorted(UNAUTHENTICATED_CODES))
 """LIKE patterns of the codes that refuse an unauthenticated message, in the JSON list of a dead letter's codes."""
-"""A LIMIT that is no limit (SQLite needs a LIMIT before an OFFSET; PostgreSQL takes no negative one)."""
 
 
 def _msg(row: Any) -> MessageRecord:

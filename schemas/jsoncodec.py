@@ -183,9 +183,27 @@ class _Float(str):
     """A non-integer number's text, as written."""
 
 
-_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?(?:[0-9.]{16,}|[0-9.]+[eE])").search
-"""A number of 16 characters or more, or with an exponent: the only ones a double may not hold as written (any
-decimal of up to 15 significant digits survives the round trip). Strings can match too; that only costs a look."""
+def _numeral_table() -> bytes:
+    table = bytearray(b" " * 256)
+    table[ord("0") : ord("9") + 1] = b"0" * 10
+    table[ord(".")] = ord("0")
+    table[ord('"')] = ord('"')
+    table[ord("e")] = table[ord("E")] = ord("e")
+    table[ord("+")] = table[ord("-")] = ord("s")
+    return bytes(table)
+
+
+_NUMERALS = _numeral_table()
+"""Digits and '.' to 0, a quote to itself, e/E to e, a sign to s, anything else to a space."""
+
+
+def _long_number(data: bytes) -> bool:
+    """Whether ``data`` may hold a number of 16 characters or more outside a string (a run of digits not after a
+    quote), or with an exponent: the only ones a double may not hold as written (any decimal of up to 15 significant
+    digits survives the round trip). Strings can match too (a letter before 16 digits); that only costs a look.
+    Translating the bytes and searching them is a few microseconds, a third of a regular expression's time."""
+    mapped = data.translate(_NUMERALS)
+    return b" 0000000000000000" in mapped or b"s0000000000000000" in mapped or b"0e0" in mapped or b"0es" in mapped
 
 
 def _exact(issues: list[Issue], text: str, plan: Plan) -> list[Issue]:
@@ -198,17 +216,28 @@ def _exact(issues: list[Issue], text: str, plan: Plan) -> list[Issue]:
     found: dict[str, Issue] = {}
     for path, value, _ in _walk(tree):
         if isinstance(value, _Float):
-            issue = _inexact(path, value, plan)
+            try:
+                issue = _inexact(path, value, plan)
+            except (ValueError, ArithmeticError):  # a number beyond judging here: pydantic's verdict stands
+                continue
             if issue is not None:
                 found[path] = issue
-    return [i for i in issues if i.location not in found] + list(found.values())
+    if not found:
+        return issues
+    # pydantic's own verdict on those numbers goes: at their place, and its "number out of range" at none
+    overflow = [i for i in issues if i.code == "FORMAT_INVALID" and not i.location and "number" in i.message]
+    return [i for i in issues if i.location not in found and i not in overflow] + list(found.values())
 
 
 def _inexact(path: str, written: str, plan: Plan) -> Issue | None:
     """The issue for the number ``written`` at ``path`` if it is a numeric leaf and its double is not it."""
-    loc = tuple(int(k) if k.isdigit() else k.replace("~1", "/").replace("~0", "~") for k in path.split("/")[1:])
+    # an index is ASCII digits (str.isdigit() is also true of '²', which int() refuses); keys are unescaped
+    loc = tuple(int(k) if k.isascii() and k.isdigit() else k.replace("~1", "/").replace("~0", "~")
+                for k in path.split("/")[1:])  # fmt: skip
     slot = slot_at(plan, loc)
     leaf = slot.leaf if slot is not None else None
+    if slot is not None and isinstance(loc[-1], int) and not slot.many:
+        return None  # a single value written as a list: pydantic's own error (the type) stands
     if slot is None or leaf is None or leaf.base not in ("xs:int", "xs:decimal"):
         return None  # not a number here: pydantic's own error stands
     exact = _decimal(written)
@@ -298,8 +327,8 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, rules: bool = T
         if _depth(obj, MAX_DEPTH):  # only on the error path: deep nesting can only be in unknown keys
             raise MessageError([Issue("JSON_TOO_DEEP", f"nest at most {MAX_DEPTH} levels", "")], mt) from None
         issues = issues_from(exc, plan, lambda loc: (json_pointer(loc), None))
-        raise MessageError(_exact(issues, text, plan) if _LONG_NUMBER(data) else issues, mt) from None
-    if _LONG_NUMBER(data):  # numbers a double may not hold exactly: judged as written
+        raise MessageError(_exact(issues, text, plan) if _long_number(data) else issues, mt) from None
+    if _long_number(data):  # numbers a double may not hold exactly: judged as written
         inexact = _exact([], text, plan)
         if inexact:
             raise MessageError(inexact, spec.code.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -21,6 +22,12 @@ from nacl.signing import SigningKey, VerifyKey
 VERSION = "sw-sig-v1"
 KAFKA_METHOD = "KAFKA"
 KAFKA_PATH = "ingress"
+
+
+well_formed_created = re.compile("0|-?[1-9][0-9]{0,3999}").fullmatch
+"""``created`` as it is signed, str(int): int() would also read " 12", "+12" and "1_2" as 12."""
+well_formed_nonce = re.compile("[!-~]{1,128}").fullmatch
+"""A nonce: 1 to 128 visible ASCII characters (the HTTP side remembers each until it expires)."""
 
 
 def canonical(method: str, path: str, sender: str, created: int, nonce: str, body: bytes) -> bytes:

@@ -89,8 +89,12 @@ class Stack:
         try:
             stack._assemble(with_nodes)
         except BaseException:
-            with contextlib.suppress(Exception):
-                stack.stop()  # the broker too
+            try:
+                with contextlib.suppress(Exception):
+                    stack.stop()  # the broker too, unless something before it fails
+            finally:
+                if broker is not None:
+                    broker.stop()  # does nothing if already stopped
             raise
         return stack
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -43,8 +42,6 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-_CREATED = re.compile("0|-?[1-9][0-9]{0,3999}").fullmatch  # written as signed: str(created); any size is expired
-_NONCE = re.compile("[!-~]{1,128}").fullmatch
 _API_KEY = APIKeyHeader(
     name="X-API-Key",
     scheme_name="apiKey",
@@ -83,9 +80,11 @@ async def principal(
     party = gw.registry.get(sender)
     if party is None or party.public_key is None:
         raise ApiError(401, "UNKNOWN_SENDER", f"{sender!r} is not a registered party")
-    if not _CREATED(created_s):  # as written: int() would also read " 12", "+12" and "1_2", all signing as "12"
+    if not signing.well_formed_created(
+        created_s
+    ):  # as written: int() would also read " 12", "+12" and "1_2", all signing as "12"
         raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Created is a Unix time in whole seconds, in digits")
-    if not _NONCE(nonce):  # each is remembered until it expires: no unbounded values in the store
+    if not signing.well_formed_nonce(nonce):  # each is remembered until it expires: no unbounded values in the store
         raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Nonce is 1 to 128 visible ASCII characters (e.g. 32 hex)")
     created = int(created_s)
     body = await request.body()

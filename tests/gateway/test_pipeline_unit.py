@@ -219,3 +219,19 @@ def test_hostile_kafka_corpus_in_one_batch(gw: Gateway) -> None:
     assert [(i.name, o.codes) for (i, o), ok in zip(pairs, refused, strict=True) if not ok] == []
     written = [gw.topics.deadletter, gw.topics.events, gw.topics.inbox(TRADER)]
     assert max(len(r.value) for topic in written for r in _topic(gw, topic)) < 1024 * 1024
+
+
+def test_a_kafka_signature_with_created_or_nonce_not_as_signed_cannot_verify() -> None:
+    """As on the HTTP side: '+12' is not how 12 was signed, and a nonce is 1 to 128 visible ASCII characters."""
+    from gateway.router import inbound_from_record
+
+    def sig(created: str, nonce: str) -> int | None:
+        headers = [("sw-sender", b"X"), ("sw-created", created.encode()), ("sw-nonce", nonce.encode()),
+                   ("sw-signature", b"s")]  # fmt: skip
+        s = inbound_from_record(Record("sw.ingress", b"{}", None, headers)).signature
+        return None if s is None else s.created
+
+    assert sig("1700000000", "ab12") == 1700000000
+    assert sig("+1700000000", "ab12") == -1
+    assert sig("1_700_000_000", "ab12") == -1
+    assert sig("1700000000", "n" * 129) == -1

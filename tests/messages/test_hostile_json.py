@@ -107,3 +107,13 @@ def test_numbers_beyond_any_exponent_are_refused_with_a_code(number: str, code: 
     assert [c for c, loc in _codes(at_leaf.encode()) if loc.endswith("/QuantityQuantity")] == [code]
     unknown = '{"Head":{"MessageType":"MT1101"},"Declaration":{"Foo":' + number + "}}"  # no leaf there
     assert ("UNKNOWN_ELEMENT", "/Declaration/Foo") in _codes(unknown.encode())
+
+
+def test_the_exact_number_check_keeps_to_numeric_leaves() -> None:
+    """A key of digits int() refuses ('²'), and a single value written as a list: no crash, one issue each."""
+    superscript = b'{"Head":{"MessageType":"MT2101"},"Declaration":{"\\u00b2":1.00000000000000001}}'
+    assert ("UNKNOWN_ELEMENT", "/Declaration/\u00b2") in _codes(superscript)
+    sample = encode(all_samples()[MessageType.MT1101], "json").decode()
+    listed = sample.replace('"TotalGrossMassMeasure":2450.5', '"TotalGrossMassMeasure":[2450.50000000000000001]', 1)
+    assert listed != sample
+    assert [c for c, loc in _codes(listed.encode()) if "TotalGrossMassMeasure" in loc] == ["NOT_A_NUMBER"]
