@@ -173,7 +173,7 @@ def record_cmd(
                   f"SWSIM_TOPIC_PREFIX)[/red]")  # fmt: skip
         raise typer.Exit(2) from None
     deadline = None if duration is None else time.monotonic() + duration
-    stale = 0
+    stale, warned = 0, False
     try:
         w = SortedWriter(out_file, f"swsim record {topics.ingress}")
     except OSError as e:
@@ -189,6 +189,7 @@ def record_cmd(
                     for r in consumer.poll(0.2, 1000):
                         if r.timestamp_ms < since_ms:
                             stale += 1
+                            warned = warned or _warn_stale(stale, since_ms)
                             continue
                         w.write(Entry(r.timestamp_ms / 1000, r.topic, r.key, list(r.headers), r.value))
             finally:
@@ -201,6 +202,15 @@ def record_cmd(
     out.print(f"recorded {w.count} messages to {escape(str(out_file))}")
     if stale:
         out.print(f"left out {stale} record(s) sent before the recording started (use --from-beginning for them)")
+
+
+def _warn_stale(stale: int, since_ms: float) -> bool:
+    """Say (once: True) if records stamped before the start still arrive well after it: a producer's clock lags."""
+    if time.time() * 1000 - since_ms <= 10 * STALE_SLACK_MS:
+        return False
+    out.print(f"[yellow]still leaving out records stamped before the recording started ({stale} so far): is a "
+              "producer's clock behind this host's? Its records are not recorded[/yellow]")  # fmt: skip
+    return True
 
 
 def _cannot_write(path: Path, e: OSError) -> NoReturn:

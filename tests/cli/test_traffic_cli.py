@@ -92,3 +92,18 @@ def test_numbers_that_make_no_run_are_refused(
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     assert says in " ".join(r.output.replace("│", " ").split())
     assert not (tmp_path / "g.gz").exists()
+
+
+def test_record_warns_when_old_records_keep_coming() -> None:
+    """Records stamped before the start are expected in the first moments (the broker's 'latest' lags); still
+    arriving 10 s later, they mean a producer's clock is behind: said once, not silently dropped."""
+    import time
+
+    from swsim.commands import traffic
+
+    with traffic.out.capture() as early:
+        assert not traffic._warn_stale(3, time.time() * 1000 - traffic.STALE_SLACK_MS)
+    assert early.get() == ""
+    with traffic.out.capture() as late:
+        assert traffic._warn_stale(7, time.time() * 1000 - 11 * traffic.STALE_SLACK_MS)
+    assert "still leaving out records stamped before the recording started (7 so far)" in " ".join(late.get().split())
