@@ -66,11 +66,16 @@ class _Int(str):
     """An integer's digits, kept as text: the error path never converts them, so no size limit applies."""
 
 
+class _Float(str):
+    """A non-integer number's text, as written."""
+
+
 def _tree(text: str) -> Any:
-    """``text`` parsed keeping every key of every object (duplicates too) and integers as :class:`_Int`; None if
-    it does not parse (the first error found may be followed by malformed text)."""
+    """``text`` parsed keeping every key of every object (duplicates too), integers as :class:`_Int` and other
+    numbers as :class:`_Float` (their text as written); None if it does not parse (the first error found may be
+    followed by malformed text)."""
     try:
-        return json.loads(text, object_pairs_hook=_Obj, parse_int=_Int)
+        return json.loads(text, object_pairs_hook=_Obj, parse_int=_Int, parse_float=_Float)
     except (ValueError, RecursionError):
         return None
 
@@ -136,10 +141,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _lone_surrogate(text: str) -> tuple[str, str] | None:
     """(JSON pointer, escape) of the first key or string holding half a surrogate pair (error path only)."""
     for path, value, _ in _walk(_tree(text)):
-        for where, s in ((path, path.rsplit("/", 1)[-1]), (path, value)):
-            found = _SURROGATE.search(s) if isinstance(s, str) and not isinstance(s, _Int) else None
+        for s in (path.rsplit("/", 1)[-1], value):  # its key, its value
+            found = _SURROGATE.search(s) if type(s) is str else None  # text: not the digits of a number
             if found is not None:
-                return where, found.group().encode("unicode_escape").decode("ascii")
+                return path, found.group().encode("unicode_escape").decode("ascii")
     return None
 
 
@@ -179,10 +184,6 @@ def _parse_stdlib(text: str) -> Any:
         raise MessageError([_long_integer(text)]) from None
 
 
-class _Float(str):
-    """A non-integer number's text, as written."""
-
-
 def _numeral_table() -> bytes:
     table = bytearray(b" " * 256)
     table[ord("0") : ord("9") + 1] = b"0" * 10
@@ -209,12 +210,8 @@ def _long_number(data: bytes) -> bool:
 def _exact(issues: list[Issue], text: str, plan: Plan) -> list[Issue]:
     """``issues`` with every numeric value that its double does not hold exactly judged as written instead
     (pydantic reads JSON numbers as doubles: 2450.50000000000000001 would pass as 2450.5 and 1e400 read as inf)."""
-    try:
-        tree = json.loads(text, object_pairs_hook=_Obj, parse_int=_Int, parse_float=_Float)
-    except (ValueError, RecursionError):
-        return issues
     found: dict[str, Issue] = {}
-    for path, value, _ in _walk(tree):
+    for path, value, _ in _walk(_tree(text)):
         if isinstance(value, _Float):
             try:
                 issue = _inexact(path, value, plan)

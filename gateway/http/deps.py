@@ -80,9 +80,8 @@ async def principal(
     party = gw.registry.get(sender)
     if party is None or party.public_key is None:
         raise ApiError(401, "UNKNOWN_SENDER", f"{sender!r} is not a registered party")
-    if not signing.well_formed_created(
-        created_s
-    ):  # as written: int() would also read " 12", "+12" and "1_2", all signing as "12"
+    # as written: int() would also read " 12", "+12" and "1_2", all signing as "12"
+    if not signing.well_formed_created(created_s):
         raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Created is a Unix time in whole seconds, in digits")
     if not signing.well_formed_nonce(nonce):  # each is remembered until it expires: no unbounded values in the store
         raise ApiError(401, "SIGNATURE_INVALID", "X-SW-Nonce is 1 to 128 visible ASCII characters (e.g. 32 hex)")

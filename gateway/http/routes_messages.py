@@ -18,7 +18,8 @@ from gateway.pipeline import Outcome
 from gateway.prepare import Inbound
 from gateway.registry import Party
 from gateway.service import Gateway
-from schemas.codec import validate
+from schemas.codec import detect_format, validate
+from schemas.errors import MessageError
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 
@@ -67,10 +68,12 @@ def _content_type(request: Request, allowed: tuple[str, ...]) -> str:
 def _matching(ctype: str, body: bytes) -> None:
     """A body that is plainly the other format than its Content-Type says is refused (415): a client whose header
     is wrong learns it here rather than from a receiver. Bodies that are neither get the validator's own error."""
-    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    found = "xml" if head.startswith(b"<") else "json" if head.startswith((b"{", b"[")) else None
+    try:
+        found = detect_format(body)
+    except MessageError:
+        return
     said = "xml" if ctype in _XML_TYPES else "json"
-    if found is not None and found != said:
+    if found != said:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"the body is {found.upper()} but Content-Type says {ctype}: "
                        f"send it as {'application/xml' if found == 'xml' else 'application/json'}")  # fmt: skip
 

@@ -50,7 +50,7 @@ def conformance_cmd(
     `swsim node ROLE --bootstrap HOST:PORT` runs the built-in one. Exit status 0 only when every check passes."""
     from swsim.commands.run import _settings
     from swsim.conformance.report import to_html
-    from swsim.conformance.runner import KitError, Report, kit_settings, run_conformance
+    from swsim.conformance.runner import KitError, kit_settings, run_conformance
     from swsim.conformance.scenarios import SCENARIOS
 
     if tax_line is not None and not role.startswith("tax-"):
@@ -101,8 +101,8 @@ def conformance_cmd(
         f"{verdict}: {n['checks']} checks, {n['passed']} passed, {n['failed']} failed"
         + (f"; {n['aborted']} scenario(s) stopped early" if n["aborted"] else "")
     )
-    if not result.node_messages:
-        err.print(f"[yellow]{escape(Report.HEARD_NOTHING.format(party=result.party))}[/yellow]")
+    if result.heard_nothing:
+        err.print(f"[yellow]{escape(result.heard_nothing)}[/yellow]")
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     raise typer.Exit(0 if result.ok else 1)

@@ -102,7 +102,7 @@ def load_cmd(
     if recording is None:
         assert rate is not None
         assert duration is not None
-        total = int(rate * duration)
+        total = message_count(rate, duration)  # checked in _traffic: one definition of the count
         out.print(f"load: {total} messages at {rate:g}/s for {duration:g} s, seed {seed} (simulated parties)")
     else:
         total = None  # the file is streamed: its length is known once it is sent

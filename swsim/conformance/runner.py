@@ -60,10 +60,14 @@ class Report:
     """What the node under test sent during the run, refused messages included: 0 means it was never heard from
     (not running, on another broker or topic prefix), which makes ``silence`` checks pass for nothing."""
 
-    HEARD_NOTHING = (
-        "the node under test sent nothing during the run: is it running, on this broker and topic prefix "
-        "(SWSIM_TOPIC_PREFIX), as party {party}? Checks that want no reply passed only because nothing came"
-    )
+    @property
+    def heard_nothing(self) -> str | None:
+        """The warning when the node under test was never heard from (None when it was)."""
+        if self.node_messages:
+            return None
+        return (f"the node under test sent nothing during the run: is it running, on this broker and topic prefix "
+                f"(SWSIM_TOPIC_PREFIX), as party {self.party}? Checks that want no reply passed only because nothing "
+                "came")  # fmt: skip
 
     @property
     def ok(self) -> bool:
