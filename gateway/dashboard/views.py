@@ -132,18 +132,28 @@ def _timeline(gw: Gateway, query: str, kind: str, total: int, latest: bool) -> d
             "offset": offset, "more": offset + len(records) < total}  # fmt: skip
 
 
+def _spellings(q: str) -> list[str]:
+    """``q`` as typed, then in upper and lower case: references are upper case (``CQ8000…``), message ids are
+    often lower case, and a presenter types either way. Each spelling is an exact, indexed lookup."""
+    return list(dict.fromkeys((q, q.upper(), q.lower()))) if q else []
+
+
 def search(gw: Gateway, q: str, latest: bool = False) -> dict[str, Any]:
-    """A consignment / waybill (correlation id) gives its timeline (bounded); a message id gives that message."""
+    """A consignment / waybill (correlation id) gives its timeline (bounded); a message id gives that message.
+    Both are matched as typed first, then regardless of case."""
     q = q.strip()
-    total = gw.ledger.trace_count(q) if q else 0
-    if total:
-        return _timeline(gw, q, "consignment", total, latest)
-    found = gw.ledger.find_visible(q, None) if q else []
-    if found and found[0].correlation_id:
-        corr = found[0].correlation_id
-        return _timeline(gw, corr, "consignment of message " + q, gw.ledger.trace_count(corr), latest)
-    return {"query": q, "kind": "message", "messages": [message_view(r) for r in found], "total": len(found),
-            "offset": 0, "more": False}  # fmt: skip
+    for spelling in _spellings(q):
+        total = gw.ledger.trace_count(spelling)
+        if total:
+            return _timeline(gw, spelling, "consignment", total, latest)
+        found = gw.ledger.find_visible(spelling, None)
+        if found and found[0].correlation_id:
+            corr = found[0].correlation_id
+            return _timeline(gw, corr, "consignment of message " + spelling, gw.ledger.trace_count(corr), latest)
+        if found:
+            return {"query": spelling, "kind": "message", "messages": [message_view(r) for r in found],
+                    "total": len(found), "offset": 0, "more": False}  # fmt: skip
+    return {"query": q, "kind": "message", "messages": [], "total": 0, "offset": 0, "more": False}
 
 
 def detail(gw: Gateway, seq: int) -> dict[str, Any] | None:

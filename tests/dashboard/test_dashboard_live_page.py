@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from gateway.dashboard import views
 from gateway.service import Gateway
 from schemas.message_types import MessageType
-from swsim.network import operator_key
+from swsim.network import api_key, operator_key
 
 from .helpers import SEED, dead_letter, record, sample
 from .test_dashboard_browser import CHROMIUM, FLAGS
@@ -115,3 +115,27 @@ def test_dead_letter_panel_shows_the_newest(gw: Gateway, url: str, page: Page) -
     assert page.inner_text("#dlq li").startswith(f"#{ids[-1]} ")
     late = dead_letter(gw, "late")  # the next tick shows it on top
     page.wait_for_function(f"document.querySelector('#dlq li').textContent.startsWith('#{late} ')", timeout=10_000)
+
+
+@pytest.mark.parametrize(("key", "says"), [("op_wrong", "not one this gateway knows"), (None, "a party's")])
+def test_a_refused_key_is_explained(gw: Gateway, url: str, page: Page, key: str | None, says: str) -> None:
+    """A wrong key showed 'error: overview: HTTP 401', which does not say what to do."""
+    page.goto(f"{url}/dashboard#key={key or api_key(SEED, next(iter(gw.registry.parties)))}")
+    page.wait_for_function("document.getElementById('conn').textContent.startsWith('error:')", timeout=10_000)
+    text = page.inner_text("#conn")
+    assert says in text, text
+    assert "swsim parties" in text, text
+
+
+def test_a_search_typed_in_lower_case_finds_the_consignment_and_follows_it(gw: Gateway, url: str, page: Page) -> None:
+    """Search was exact: 'bl-typed' found nothing. Found, the timeline must grow as the consignment's messages come."""
+    first = record(gw.ledger, corr="BL-TYPED")
+    record(gw.ledger, corr="BL-OTHER")  # the page follows this one at first
+    _open(page, url)
+    page.fill("#q", "bl-typed")
+    page.click("#search button")
+    page.wait_for_function("document.getElementById('tl-title').textContent.startsWith('BL-TYPED')", timeout=10_000)
+    assert page.eval_on_selector_all("#timeline .step", "els => els.map(e => +e.dataset.seq)") == [first]
+    later = record(gw.ledger, corr="BL-TYPED")
+    page.wait_for_selector(f'#timeline .step[data-seq="{later}"]', timeout=10_000)
+    assert page.inner_text("#tl-title") == "BL-TYPED (consignment, 2 messages)"

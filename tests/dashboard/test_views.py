@@ -43,6 +43,19 @@ def test_a_long_timeline_says_how_many_and_gives_the_newest_when_asked(
     assert (short["messages"], short["total"]) == ([], 0)
 
 
+def test_search_finds_a_reference_or_message_id_typed_in_the_other_case(gw: Gateway) -> None:
+    """A presenter typing 'bl-case' found nothing: the lookup was exact."""
+    seqs = [record(gw.ledger, corr="BL-CASE") for _ in range(2)]
+    lone = record(gw.ledger, corr=None, mid="msg-lower-1")
+    for typed in ("BL-CASE", "bl-case", " Bl-Case "):
+        found = views.search(gw, typed)
+        assert (found["kind"], found["query"], [m["seq"] for m in found["messages"]]) == ("consignment", "BL-CASE",
+                                                                                          seqs)  # fmt: skip
+    by_id = views.search(gw, "MSG-LOWER-1")
+    assert (by_id["kind"], [m["seq"] for m in by_id["messages"]]) == ("message", [lone])
+    assert views.search(gw, "bl-cas")["messages"] == []  # still whole references, not fragments
+
+
 _STEPS = all_samples()[MessageType.TX201].body.transition
 REFUND_REFUSED = sample(
     MessageType.TX201,

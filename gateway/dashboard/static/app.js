@@ -12,9 +12,16 @@ function keyFromUrl() {
   return sessionStorage.getItem("swsim-key") || "";
 }
 
+// what a refused key means, for the person at the screen (a party's own key is 403: it cannot see everyone's)
+function refused(status) {
+  if (status === 401) return "the key in the URL (#key=…) is not one this gateway knows: use the operator key `swsim parties` shows";
+  if (status === 403) return "the key in the URL (#key=…) is a party's, not the operator's: use the operator key `swsim parties` shows";
+  return "";
+}
+
 async function api(path) {
   const r = await fetch("/dashboard/api/" + path, { headers: { "X-API-Key": state.key } });
-  if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+  if (!r.ok) throw new Error(refused(r.status) || path + ": HTTP " + r.status);
   return r.json();
 }
 
@@ -119,6 +126,9 @@ function drawTimeline(messages, offset) {
 async function loadTimeline(q) {
   const r = await api("search?q=" + encodeURIComponent(q) + (state.follow ? "&latest=true" : ""));
   if (q !== state.query) return; // another search, or another consignment followed, since
+  // the reference as recorded (typed in another case, or found through one of its message ids): what live
+  // messages are matched against, so that the timeline grows as they come
+  if (r.kind.startsWith("consignment")) state.query = r.query;
   document.getElementById("tl-title").textContent = r.messages.length
     ? `${r.query} (${r.kind}, ${timelineCount(r)})` : `${q}: nothing found`;
   drawTimeline(r.messages, r.offset);
@@ -266,7 +276,7 @@ async function stream() {
       // resume where the first load, or the last event received, left off
       const headers = { "X-API-Key": state.key, Accept: "text/event-stream", "Last-Event-ID": state.cursor };
       const r = await fetch("/dashboard/api/stream", { headers });
-      if (!r.ok) throw new Error("HTTP " + r.status);
+      if (!r.ok) throw new Error(refused(r.status) || "HTTP " + r.status);
       conn.textContent = "live"; conn.className = "conn live";
       const reader = r.body.getReader();
       const dec = new TextDecoder();
