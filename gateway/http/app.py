@@ -19,6 +19,7 @@ def create_app(gw: Gateway) -> FastAPI:
         "trace, dead letters. Authenticate with X-API-Key or an Ed25519 request signature (see README).",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a 307 to the same path without '/' would name the Host header the caller sent
     )
     app.state.gateway = gw
     install_error_handlers(app)

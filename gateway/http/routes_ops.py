@@ -24,6 +24,14 @@ async def health(request: Request) -> Any:
     return JSONResponse(body.model_dump(), status_code=200 if broker == "ok" else 503)
 
 
+@router.head(
+    "/health", response_class=Response, responses={200: {"description": "ok"}, 503: {"description": "degraded"}}
+)
+async def health_status(request: Request) -> Response:
+    """The status of GET /health without its body, for probes that look only at the status."""
+    return Response(status_code=200 if gateway(request).broker_ok() else 503)
+
+
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(request: Request) -> Response:
     """Prometheus text format."""

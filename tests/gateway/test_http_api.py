@@ -283,6 +283,17 @@ def test_health_metrics_asyncapi_openapi(http: TestClient) -> None:
     assert paths["/v1/messages"]["post"]["security"] == [{"apiKey": []}, {"signature": []}]
 
 
+def test_head_health_and_a_trailing_slash(http: TestClient) -> None:
+    """HEAD /health was 405 (probes use it); a trailing '/' was a 307 whose Location named the caller's Host."""
+    r = http.head("/health")
+    assert (r.status_code, r.content) == (200, b"")
+    r = http.post("/v1/messages/", content=b"{}", headers={**key(TRADER), "Host": "evil.example"},
+                  follow_redirects=False)  # fmt: skip
+    assert (r.status_code, r.json()["error"]["code"], "location" in r.headers) == (404, "NOT_FOUND", False)
+    assert "drop it" in r.json()["error"]["message"]
+    assert "drop it" not in http.get("/v1/nothing", headers=key(TRADER)).json()["error"]["message"]
+
+
 def test_signed_headers_helper_matches_gateway_rules() -> None:
     h = dict(signed_headers(private_key(SEED, TRADER), TRADER, b"x"))
     assert set(h) == {"sw-sender", "sw-created", "sw-nonce", "sw-signature"}
