@@ -27,6 +27,9 @@ def _other(text: str) -> object:
 
 _SPLITTER = json.JSONDecoder(object_pairs_hook=_object, parse_int=_other, parse_float=_other, parse_constant=_other)
 _BLANK = re.compile(r"[ \t\n\r]*")
+_SIGNIFICANT = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+"""What decides where a value ends: an escape (two characters, so that an escaped quote is passed over), a quote,
+a bracket."""
 
 
 class BatchInvalid(ValueError):
@@ -48,6 +51,26 @@ def _item(index: int, value: object, raw: str) -> bytes:
     raise BatchInvalid(f"item {index} is neither a JSON message object nor an XML string")
 
 
+def _deep_end(text: str, pos: int) -> int:
+    """Where an object too deeply nested for the splitter ends: its brackets counted, strings skipped. Only where
+    it ends is needed: the pipeline refuses the item itself (JSON_TOO_DEEP), as on a single submit."""
+    depth = 0
+    in_string = False
+    for found in _SIGNIFICANT.finditer(text, pos):
+        c = found.group()
+        if in_string:
+            in_string = c != '"'  # an escape is two characters, never a lone quote
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":  # (an escape outside a string is left to the decoder, which refuses it)
+            depth -= 1
+            if depth == 0:
+                return found.end()
+    raise BatchInvalid(f"the batch is not valid JSON (the item at character {pos} is never closed)")
+
+
 def _next_item(text: str, pos: int, index: int) -> tuple[bytes, int]:
     """The item starting at ``pos`` and the position just after it."""
     try:
@@ -55,7 +78,9 @@ def _next_item(text: str, pos: int, index: int) -> tuple[bytes, int]:
     except json.JSONDecodeError as e:
         raise BatchInvalid(f"the batch is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
     except (ValueError, RecursionError):
-        raise BatchInvalid("the batch is not valid JSON (nested too deeply): send a JSON array") from None
+        if not text.startswith("{", pos):
+            raise BatchInvalid(f"item {index} is neither a JSON message object nor an XML string") from None
+        value, end = _OBJECT, _deep_end(text, pos)
     return _item(index, value, text[pos:end]), end
 
 

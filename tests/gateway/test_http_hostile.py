@@ -110,6 +110,21 @@ def test_batch_item_with_integer_too_long_is_rejected_alone(http: TestClient) ->
     ]
 
 
+def test_batch_item_nested_too_deeply_is_rejected_alone(http: TestClient) -> None:
+    """An object deeper than the splitter's recursion limit made the whole batch 400, valid items with it."""
+    deep = b'{"a": "]}\\" \\"{[",  "b": ' * 5_000 + b"1" + b"}" * 5_000  # brackets and escaped quotes in strings
+    r = _batch(http, b"[" + deep + b", " + _valid() + b"]")
+    assert r.status_code == 200, r.text
+    assert [(x["status"], x["codes"]) for x in r.json()["results"]] == [
+        ("rejected", ["JSON_TOO_DEEP"]),
+        ("delivered", []),
+    ]
+    assert split_batch(b"[" + deep + b"]") == [deep]
+    r = _batch(http, b"[" + deep[:-1])  # never closed
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "BATCH_INVALID")
+    assert "never closed" in r.json()["error"]["message"]
+
+
 NOT_BATCHES = [b'{"Head": {}}', b'"[]"', b"[1]", b"[" + TOO_LONG + b"]", b"[null]", b"[[]]", b"[{]", b"[{},]", b"[{}"]
 NOT_BATCHES += [b"[{}] x", b"[{} {}]", b"[" * 100_000 + b"]" * 100_000, b'["\xff"]', b""]
 
