@@ -46,10 +46,10 @@ def _hist() -> HdrHistogram:
     return HdrHistogram(1, 600_000_000, 3)  # microseconds, up to 10 minutes
 
 
-def latency_figures(h: HdrHistogram) -> dict[str, float]:
-    """p50/p90/p99/p99.9/max in ms (zeros when nothing was recorded)."""
+def latency_figures(h: HdrHistogram) -> dict[str, float | None]:
+    """p50/p90/p99/p99.9/max in ms (None when nothing was recorded: no measurement, not 0 ms)."""
     if h.get_total_count() == 0:
-        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "p999": 0.0, "max": 0.0}
+        return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None}
     out = {name: h.get_value_at_percentile(p) / 1000 for name, p in PERCENTILES.items()}
     out["max"] = h.get_max_value() / 1000
     return {k: round(v, 3) for k, v in out.items()}

@@ -26,9 +26,9 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.bad{color:#
 .note{color:#666;font-size:90%}figure{margin:1.5em 0}"""
 
 
-def ms(v: float) -> str:
-    """How the report shows a latency (the JSON keeps three decimals)."""
-    return f"{v:.1f}"
+def ms(v: float | None) -> str:
+    """How the report shows a latency (the JSON keeps three decimals); "n/a" where nothing was measured."""
+    return "n/a" if v is None else f"{v:.1f}"
 
 
 def write(result: LoadResult, path: Path) -> tuple[Path, Path]:
@@ -151,7 +151,7 @@ def _script_json(summary: dict[str, Any]) -> str:
     return json.dumps(summary).replace("</", "<\\/")
 
 
-def _lat_row(name: str, sent: int, arrived: int, lat: dict[str, float]) -> str:
+def _lat_row(name: str, sent: int, arrived: int, lat: dict[str, float | None]) -> str:
     cells = "".join(f"<td>{ms(lat[k])}</td>" for k in ("p50", "p90", "p99", "p999", "max"))
     return f"<tr><td>{html.escape(name)}</td><td>{sent}</td><td>{arrived}</td>{cells}</tr>"
 

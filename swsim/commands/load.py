@@ -142,9 +142,14 @@ def load_cmd(
         print(json.dumps(s))  # the figures are not lost
         raise typer.Exit(2) from None
     lat = s["latency_ms"]
+    latency = (
+        f"delivery latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
+        if lat["p50"] is not None
+        else "no delivery latency (nothing delivered)"
+    )
     out.print(
         f"sent {s['sent']}, delivered {s['delivered']}, receipted {s['receipted']}, rejected {s['rejected']}, "
-        f"lost {s['lost']}; delivery latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
+        f"lost {s['lost']}; {latency}"
     )
     out.print(f"report: {escape(str(html_path))}  summary: {escape(str(json_path))}")
     if as_json:

@@ -147,3 +147,18 @@ def test_one_send_has_no_send_rate(tmp_path: Path) -> None:
     assert result.summary()["send_rate"] is None  # was 1 / 0.0005 s = 2000 msg/s
     html_path, _ = report.write(result, tmp_path / "report.html")
     assert "<tr><td>achieved send rate (msg/s)</td><td>n/a" in html_path.read_text()
+
+
+def test_nothing_delivered_has_no_latency_figures_rather_than_0_ms(tmp_path: Path) -> None:
+    """With nothing delivered the summary said p50/p99/max 0.0 ms, as if every message arrived at once."""
+    t = Tally(100.0)
+    t.sent("A", "MT2301", 100.0)
+    t.seen(_receipt("A", b"rejected"), 100.1)
+    result = LoadResult(LoadConfig(1, 1, seed=7, tag="t1"), "127.0.0.1:9", "2026-11-22T00:00:00+00:00", t,
+                        ReplayStats(sent=1, duration_s=1.0), 0.5)  # fmt: skip
+    s = result.summary()
+    assert set(s["latency_ms"].values()) == set(s["receipt_latency_ms"].values()) == {None}
+    assert set(s["by_type"]["MT2301"]["latency_ms"].values()) == {None}
+    html_path, _ = report.write(result, tmp_path / "report.html")
+    rows = re.findall(r"<tr><td>delivery, all types</td><td>1</td><td>0</td>(.*?)</tr>", html_path.read_text())
+    assert rows == ["<td>n/a</td>" * 5]
