@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.base import Element
-from schemas.codes import TitleStatus
+from schemas.codes import ReceiptCode, ResponseStatus, TitleStatus
 from schemas.envelope import Message
 from schemas.locate import Loc
 from schemas.manifest import ManifestDeclaration
-from schemas.response import GoodsDeclarationBody
+from schemas.response import GoodsDeclarationBody, ReceiptBody
 from schemas.risk import RiskAlertBody
 from schemas.tax import ALLOWED_REFUND_TRANSITIONS, AbnormalBody, RefundCaseBody
 from schemas.transit import TransitDeclarationBody
@@ -280,3 +280,36 @@ def _refund(r: RefundCaseBody, base: Loc) -> Iterator[Finding]:
 
 def _state(code: str | None) -> str:
     return code if code is not None else "no state (a case not yet opened; leave FromStateCode out only there)"
+
+
+_S = ResponseStatus
+RECEIPT_STATUSES: dict[ReceiptCode, frozenset[ResponseStatus]] = {
+    ReceiptCode.ACCEPTED: frozenset({_S.ACCEPTED, _S.ACCEPTED_WITH_WARNINGS}),
+    ReceiptCode.REJECTED_EXISTS: frozenset({_S.REJECTED}),
+    ReceiptCode.MANUAL_REVIEW: frozenset({_S.HELD}),
+    ReceiptCode.UNLOADING_PLACE_MISMATCH: frozenset({_S.REJECTED}),
+    ReceiptCode.REJECTED_INVALID: frozenset({_S.REJECTED}),
+    ReceiptCode.REJECTED_UNAUTHORIZED: frozenset({_S.REJECTED}),
+    ReceiptCode.DELIVERED: frozenset({_S.ACCEPTED}),
+    ReceiptCode.HELD_FOR_RISK: frozenset({_S.HELD}),
+    ReceiptCode.RELEASED: frozenset({_S.RELEASED}),
+}
+"""Which receipt StatusCode each Response/ResponseType code goes with [design]: a code says why, the status what
+became of the message, and the two must tell the same story (19001 "already filed" is a rejection, 19020
+"delivered" an acceptance)."""
+
+
+def _statuses(codes: frozenset[ResponseStatus]) -> str:
+    return " or ".join(f"{s.value} ({s.name})" for s in sorted(codes))
+
+
+@rule(ReceiptBody)
+def _receipt(r: ReceiptBody, base: Loc) -> Iterator[Finding]:
+    allowed = RECEIPT_STATUSES[r.response_type.code]
+    if r.status_code not in allowed:
+        yield (
+            "INCONSISTENT_STATUS",
+            f"ResponseType/Code {r.response_type.code.value} ({r.response_type.code.name}) goes with StatusCode "
+            f"{_statuses(allowed)}, not {r.status_code.value} ({r.status_code.name}): make them agree",
+            (*base, "StatusCode"),
+        )

@@ -477,6 +477,24 @@ CASES: list[Case] = [
         "semantic",
     ),
     Case(
+        "receipt-status-contradicts-code",
+        "MT9999",
+        X,
+        sub("<StatusCode>01<", "<StatusCode>03<"),  # "19000 Accepted" with status rejected
+        "INCONSISTENT_STATUS",
+        "/Manifest/Response/StatusCode",
+        "semantic",
+    ),
+    Case(
+        "json-receipt-status-contradicts-code",
+        "MT9999",
+        "json",
+        js(_set("/Response/ResponseType/Code", "19040")),  # "released" with status 01 (accepted)
+        "INCONSISTENT_STATUS",
+        "/Response/StatusCode",
+        "semantic",
+    ),
+    Case(
         "duplicate-bill",
         "MT2101",
         X,
