@@ -101,8 +101,8 @@ def conformance_cmd(
         f"{verdict}: {n['checks']} checks, {n['passed']} passed, {n['failed']} failed"
         + (f"; {n['aborted']} scenario(s) stopped early" if n["aborted"] else "")
     )
-    if result.heard_nothing:
-        err.print(f"[yellow]{escape(result.heard_nothing)}[/yellow]")
+    for warning in result.warnings:
+        err.print(f"[yellow]{escape(warning)}[/yellow]")
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     raise typer.Exit(0 if result.ok else 1)

@@ -229,7 +229,7 @@ def node_cmd(
         str | None,
         typer.Option(
             help="Spoil the node's replies in one way, to see the conformance kit fail it: wrong-receiver, "
-            "missing-receipt, invalid-xml, late-reply or illegal-transition."
+            "missing-receipt, invalid-xml, late-reply, illegal-transition or wrong-key."
         ),
     ] = None,
 ) -> None:

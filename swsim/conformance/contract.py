@@ -292,6 +292,7 @@ CHECKS = {
     "receipt": "a receipt (MT9999) was sent for the message received",
     "reply": "the reply was sent (a message of the expected type, about the same consignment)",
     "type": "the reply has the expected message type",
+    "signature": "the reply was signed with the key registered for the node's party (the gateway authenticated it)",
     "schema": "the reply passed the gateway's schema validation (not dead-lettered)",
     "receiver": "the reply went to the expected party",
     "correlation": "CorrelationID is the consignment reference; CausationID names the message answered",

@@ -2,7 +2,8 @@
 conformance kit catches it. ``swsim node ROLE --fault KIND`` runs one.
 
 Each fault spoils one kind of message only, so exactly one check fails wherever that message is expected:
-receipts (MT9999) for the first four, the refund case's write-off (TX201 WRITTEN_OFF) for the last.
+receipts (MT9999) for the first four, the refund case's write-off (TX201 WRITTEN_OFF) for illegal-transition, and
+the signature of every record sent for wrong-key.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from schemas import codes as c
 from schemas.codec import Format, encode
 from schemas.envelope import Message
 from schemas.message_types import MessageType
-from swsim.network import Role, default_parties
+from swsim.network import Role, default_parties, private_key
 from swsim.node.runtime import Context, Handler
 
 FAULTS = {
@@ -25,6 +28,7 @@ FAULTS = {
     "invalid-xml": "receipts are sent as XML without their required StatusCode element",
     "late-reply": "receipts are sent LATE_S seconds late",
     "illegal-transition": "a refund write-off (TX201) rewrites the case's history: REFUNDED becomes REFUSED",
+    "wrong-key": "everything it sends on Kafka is signed with a key other than the one registered for its party",
 }
 FAILS = {
     "wrong-receiver": "receiver",
@@ -32,6 +36,7 @@ FAILS = {
     "invalid-xml": "schema",
     "late-reply": "time",
     "illegal-transition": "transition",
+    "wrong-key": "signature",
 }
 """The check each fault makes fail (and no other)."""
 LATE_S = 15.0
@@ -42,8 +47,12 @@ FAULT_ROLES = {
     "invalid-xml": ("customs-cq", "customs-cd"),
     "late-reply": ("customs-cq", "customs-cd"),
     "illegal-transition": ("tax-cq", "tax-sc"),
+    "wrong-key": ("customs-cq", "customs-cd", "carrier"),
 }
-"""The roles whose built-in node sends what each fault spoils (receipts: customs; refund write-offs: tax)."""
+"""The roles whose built-in node sends what each fault spoils (receipts: customs; refund write-offs: tax; signed
+Kafka records: the roles whose every reply goes over Kafka, as a tax bureau's also go on its line)."""
+WRONG_KEY_SEED = "not-the-registered-key"
+"""What ``wrong-key`` derives its node's signing key from instead of the network seed (see :func:`signing_key`)."""
 
 
 class _FaultyContext(Context):
@@ -116,3 +125,8 @@ class FaultyHandler:
         stop = getattr(self.inner, "on_stop", None)
         if stop is not None:
             stop()
+
+
+def signing_key(seed: str, party_id: str, fault: str | None) -> Ed25519PrivateKey:
+    """The key a node signs with: its party's, or with ``wrong-key`` one the registry does not hold for it."""
+    return private_key(WRONG_KEY_SEED if fault == "wrong-key" else seed, party_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.ledger import DeadLetter, MessageRecord
+from gateway.ledger import UNAUTHENTICATED_CODES, DeadLetter, MessageRecord
 from schemas.codec import decode
 from schemas.errors import MessageError
 from schemas.message_types import MessageType
@@ -173,6 +173,12 @@ def judge(stim: Stimulus, m: Match, leftovers: list[MessageRecord], time_scale: 
             d = m.refused[i]
             checks.append(Check(reply.presence, True, want, f"a {reply.type.value} (refused by the gateway)", label))
             errors = "; ".join(f"{e.get('code')} at {e.get('location') or '-'}: {e.get('message')}" for e in d.errors)
+            if unauthenticated(d):  # refused before its content was looked at: its signature is what failed
+                checks.append(Check("signature", False, f"signed with the key registered for {d.sender}",
+                                    f"dead-lettered: {errors}"[:2000], label, _shown(d.body)))  # fmt: skip
+                continue
+            checks.append(Check("signature", True, f"signed with the key registered for {d.sender}", "authenticated",
+                                label))  # fmt: skip
             checks.append(
                 Check(
                     "schema",
@@ -204,6 +210,7 @@ def _checks_of(reply: Reply, stim: Stimulus, r: MessageRecord, label: str, want:
     got = f"{r.message_type} {r.message_id} to {', '.join(r.receivers)}"
     out = [
         Check(reply.presence, True, want, got, label, shown),
+        Check("signature", True, f"signed with the key registered for {r.sender}", "authenticated", label),
         Check("schema", True, "a message the gateway accepts", "accepted", label),
     ]
     out.append(Check("receiver", to in r.receivers, f"ReceiverID {to}", f"ReceiverID {', '.join(r.receivers)}", label))
@@ -345,3 +352,9 @@ def transition_problems(case: Any, known: list[str] | None) -> list[str]:
     if known and states[: len(known)] != known:
         problems.append(f"the history {' -> '.join(states)} does not continue {' -> '.join(known)}")
     return problems
+
+
+def unauthenticated(d: DeadLetter) -> bool:
+    """The gateway refused ``d`` without authenticating its sender (a missing, wrong or expired signature, an
+    unknown sender, a replayed nonce): its sender is only what it claimed."""
+    return not UNAUTHENTICATED_CODES.isdisjoint(d.codes)

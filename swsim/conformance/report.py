@@ -43,7 +43,7 @@ def to_html(report: Report) -> str:
         f"<span class=pass>{n['passed']} passed</span>, <span class=fail>{n['failed']} failed</span>"
         + (f", {n['aborted']} scenario(s) stopped early" if n["aborted"] else "")
         + ".</p>",
-        *([f"<p class=fail>{escape(report.heard_nothing)}.</p>"] if report.heard_nothing else []),
+        *(f"<p class=fail>{escape(w)}.</p>" for w in report.warnings),
         "<p class=note>Simulated: the gateway and every other party are swsim's simulation; the rules checked are "
         "swsim's model of the exchange (docs/conformance.md), not a published government specification.</p>",
     ]

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from gateway.topics import Topics
 from swsim.conformance.contract import ROLE_TITLES
+from swsim.conformance.judge import unauthenticated
 from swsim.conformance.play import Abort, Play, StepResult, task_topic
 from swsim.conformance.scenarios import SCENARIOS, Kit, party_of
 from swsim.demo.driver import ScenarioFailed
@@ -60,6 +61,9 @@ class Report:
     """What the node under test sent during the run, refused messages included: 0 means it was never heard from
     (not running, on another broker or topic prefix), which makes ``silence`` checks pass for nothing."""
 
+    node_unauthenticated: int = 0
+    """How many of those the gateway refused without authenticating them (a signature that does not verify)."""
+
     @property
     def heard_nothing(self) -> str | None:
         """The warning when the node under test was never heard from (None when it was)."""
@@ -68,6 +72,21 @@ class Report:
         return (f"the node under test sent nothing during the run: is it running, on this broker and topic prefix "
                 f"(SWSIM_TOPIC_PREFIX), as party {self.party}? Checks that want no reply passed only because nothing "
                 "came")  # fmt: skip
+
+    @property
+    def never_authenticated(self) -> str | None:
+        """The warning when the gateway authenticated nothing the node sent (None when it did, or nothing came)."""
+        if not self.node_messages or self.node_unauthenticated < self.node_messages:
+            return None
+        return (f"the gateway authenticated none of the {self.node_messages} messages the node sent: their signatures "
+                f"do not verify with the key registered for party {self.party}. Sign with that party's private key "
+                "(an external system registers its public key in SWSIM_REGISTRY_FILE, with the same "
+                "SWSIM_NETWORK_SEED as the kit)")  # fmt: skip
+
+    @property
+    def warnings(self) -> list[str]:
+        """What makes the checks' outcome mean less than it seems, for the report and the console."""
+        return [w for w in (self.heard_nothing, self.never_authenticated) if w]
 
     @property
     def ok(self) -> bool:
@@ -102,6 +121,8 @@ class Report:
             "ok": self.ok,
             "counts": self.counts(),
             "node_messages": self.node_messages,
+            "node_unauthenticated": self.node_unauthenticated,
+            "warnings": self.warnings,
             "scenarios": [s.to_dict() for s in self.scenarios],
             "simulated": "every party but the one under test, and the gateway, are simulated by swsim",
         }
@@ -208,6 +229,7 @@ def run_conformance(
                 say(f"  stopped: {e}")
             play.finish()
             report.node_messages += len(play.sent) + len(play.dead)
+            report.node_unauthenticated += sum(unauthenticated(d) for d in play.dead)
             report.scenarios.append(result)
     finally:
         stack.stop()

@@ -50,14 +50,16 @@ def start_standalone(role: str, settings: Settings, fault: str | None = None) ->
     party = party_for(role, settings.network_seed)
     transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}", producer=settings.kafka_producer)
     handler: Handler = handler_for(party.id, party.role, party.name, settings)
+    key = private_key(settings.network_seed, party.id)
     if fault is not None:
-        from swsim.conformance.faulty import FaultyHandler
+        from swsim.conformance.faulty import FaultyHandler, signing_key
 
         handler = FaultyHandler(handler, fault, settings.network_seed)
+        key = signing_key(settings.network_seed, party.id, fault)
     topics = Topics(settings.topic_prefix)
     node = Node(
         party.id,
-        private_key(settings.network_seed, party.id),
+        key,
         transport,
         topics,
         store_ref(settings, party.id).open(getattr(handler, "store_schema", "")),

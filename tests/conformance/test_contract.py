@@ -88,8 +88,21 @@ def test_nothing_sent_fails_presence_and_a_dead_letter_fails_schema() -> None:
     )
     m = match(stim, [], [dl], set(), set())
     checks = judge(stim, m, [])
-    assert [(x.code, x.ok) for x in checks] == [("receipt", True), ("schema", False)]
-    assert "missing StatusCode" in checks[1].received
+    assert [(x.code, x.ok) for x in checks] == [("receipt", True), ("signature", True), ("schema", False)]
+    assert "missing StatusCode" in checks[2].received
+
+
+def test_a_dead_letter_refused_for_its_signature_fails_signature_not_schema() -> None:
+    """A node signing with the wrong key was failed on `schema`, which sent its developers to their XML."""
+    stim = Stimulus(rule("customs-cq", "filing"), "B1", 0.5, "C-1", "CARRIER", {"sender": "CARRIER"})
+    error = {"code": "SIGNATURE_INVALID", "location": None, "message": "the signature does not verify"}
+    dl = DeadLetter("8000", "8000-9", ["SIGNATURE_INVALID"], [error],
+                    b"<Manifest>MT9999 <ReferenceMessageID>C-1</ReferenceMessageID></Manifest>", {}, "kafka", 1.0,
+                    id=8)  # fmt: skip
+    checks = judge(stim, match(stim, [], [dl], set(), set()), [])
+    assert [(x.code, x.ok) for x in checks] == [("receipt", True), ("signature", False)]
+    assert "SIGNATURE_INVALID" in checks[1].received
+    assert "registered for 8000" in checks[1].expected
 
 
 def test_a_reply_of_another_type_fails_the_type_check() -> None:

@@ -77,6 +77,7 @@ def test_the_built_in_node_passes_for_every_role(broker: EmbeddedBroker, tmp_pat
         ("invalid-xml", "customs-cq", "multimodal"),
         ("late-reply", "customs-cd", "import-transit"),
         ("illegal-transition", "tax-sc", "refund-cases"),
+        ("wrong-key", "carrier", "carrier-filings"),
     ],
 )
 def test_a_faulty_node_fails_exactly_the_expected_check(
@@ -94,6 +95,8 @@ def test_a_faulty_node_fails_exactly_the_expected_check(
     bad = next(c for s in report.scenarios for st in s.steps for c in st.checks if not c.ok)
     assert bad.expected
     assert bad.received
+    # only a node the gateway never authenticated is told to look at its key
+    assert bool(report.never_authenticated) == (fault == "wrong-key"), report.warnings
 
 
 @pytest.fixture
