@@ -140,7 +140,8 @@ def _spellings(q: str) -> list[str]:
 
 def search(gw: Gateway, q: str, latest: bool = False) -> dict[str, Any]:
     """A consignment / waybill (correlation id) gives its timeline (bounded); a message id gives that message.
-    Both are matched as typed first, then regardless of case."""
+    Both are matched as typed first, then in upper case, then in lower case (not mixed case: ``Msg-Abc`` is found
+    only as typed)."""
     q = q.strip()
     for spelling in _spellings(q):
         total = gw.ledger.trace_count(spelling)

@@ -30,6 +30,9 @@ _BLANK = re.compile(r"[ \t\n\r]*")
 _SIGNIFICANT = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 """What decides where a value ends: an escape (two characters, so that an escaped quote is passed over), a quote,
 a bracket."""
+_CLOSERS = {"{": "}", "[": "]"}
+DEEP_SCAN_LIMIT = 200_000
+"""How many quotes, escapes and brackets :func:`_deep_end` reads at most (about 70 ms here)."""
 
 
 class BatchInvalid(ValueError):
@@ -52,21 +55,28 @@ def _item(index: int, value: object, raw: str) -> bytes:
 
 
 def _deep_end(text: str, pos: int) -> int:
-    """Where an object too deeply nested for the splitter ends: its brackets counted, strings skipped. Only where
-    it ends is needed: the pipeline refuses the item itself (JSON_TOO_DEEP), as on a single submit."""
-    depth = 0
+    """Where an object too deeply nested for the splitter ends: its brackets matched, strings skipped. Only where
+    it ends is needed: the pipeline refuses the item itself (JSON_TOO_DEEP), as on a single submit. The scan is
+    bounded (:data:`DEEP_SCAN_LIMIT`), so a body that is one huge nest costs milliseconds, not seconds."""
+    closers: list[str] = []
     in_string = False
-    for found in _SIGNIFICANT.finditer(text, pos):
+    for n, found in enumerate(_SIGNIFICANT.finditer(text, pos)):
+        if n == DEEP_SCAN_LIMIT:
+            raise BatchInvalid(f"the item at character {pos} is nested too deeply and too long to find its end")
         c = found.group()
         if in_string:
             in_string = c != '"'  # an escape is two characters, never a lone quote
         elif c == '"':
             in_string = True
-        elif c in "[{":
-            depth += 1
-        elif c in "]}":  # (an escape outside a string is left to the decoder, which refuses it)
-            depth -= 1
-            if depth == 0:
+        elif c in _CLOSERS:
+            closers.append(_CLOSERS[c])
+        elif c in ("]", "}"):  # (an escape outside a string is left to the decoder, which refuses it)
+            expected = closers.pop()
+            if c != expected:
+                at = found.start()
+                raise BatchInvalid(f"the batch is not valid JSON ('{c}' at character {at} where '{expected}' closes "
+                                   "what is open)")  # fmt: skip
+            if not closers:
                 return found.end()
     raise BatchInvalid(f"the batch is not valid JSON (the item at character {pos} is never closed)")
 

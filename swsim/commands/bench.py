@@ -226,8 +226,13 @@ def bench_replay(
             f"{s['rate']:g}",
             str(s["sent"]),
             str(s["lost"]),
-            f"{s['p50_ms']:.1f}",
-            f"{s['p99_ms']:.1f}",
+            _ms(s["p50_ms"]),
+            _ms(s["p99_ms"]),
             "yes" if s["passed"] else "no",
         )
     out.print(steps)
+
+
+def _ms(value: float | None) -> str:
+    """A latency for the console: "n/a" where nothing was measured (a step in which nothing was delivered)."""
+    return "n/a" if value is None else f"{value:.1f}"

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -141,16 +141,7 @@ def load_cmd(
         out.print(f"[red]cannot write the report {escape(str(report))}: {escape(e.strerror or str(e))}[/red]")
         print(json.dumps(s))  # the figures are not lost
         raise typer.Exit(2) from None
-    lat = s["latency_ms"]
-    latency = (
-        f"delivery latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
-        if lat["p50"] is not None
-        else "no delivery latency (nothing delivered)"
-    )
-    out.print(
-        f"sent {s['sent']}, delivered {s['delivered']}, receipted {s['receipted']}, rejected {s['rejected']}, "
-        f"lost {s['lost']}; {latency}"
-    )
+    out.print(summary_line(s))
     out.print(f"report: {escape(str(html_path))}  summary: {escape(str(json_path))}")
     if as_json:
         print(json.dumps(s))
@@ -194,3 +185,15 @@ def _traffic(
 def _bar() -> Progress:
     return Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("{task.fields[stats]}"), console=out, transient=True)  # fmt: skip
+
+
+def summary_line(s: dict[str, Any]) -> str:
+    """The run's counts and delivery latency in one console line (no latency when nothing was delivered)."""
+    lat = s["latency_ms"]
+    latency = (
+        f"delivery latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
+        if lat["p50"] is not None
+        else "no delivery latency (nothing delivered)"
+    )
+    return (f"sent {s['sent']}, delivered {s['delivered']}, receipted {s['receipted']}, rejected {s['rejected']}, "
+            f"lost {s['lost']}; {latency}")  # fmt: skip

@@ -287,6 +287,11 @@ class Play:
         from schemas.codec import decode
 
         r = m.found.get(index)
+        refused = m.refused.get(index)
+        if r is None and refused is not None:
+            raise Abort(
+                f"the gateway refused the reply the rest of the scenario depends on ({', '.join(refused.codes)})"
+            )
         if r is None:
             raise Abort("a reply the rest of the scenario depends on never came")
         return decode(r.body).body

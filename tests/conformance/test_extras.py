@@ -26,8 +26,17 @@ from tests.conformance.test_kit import _kit
 FILER, FILING = "8000LH6UJQR7M", "FILING-1"
 
 
+_CODE_OF = {
+    c.ResponseStatus.ACCEPTED: c.ReceiptCode.ACCEPTED,
+    c.ResponseStatus.REJECTED: c.ReceiptCode.REJECTED_INVALID,
+}
+"""A receipt's ResponseType code that goes with its StatusCode (the validator refuses other pairs)."""
+
+
 def _record(seq: int, mtype: T, mid: str, to: str, cause: str | None, **body: Any) -> MessageRecord:
     sample = all_samples()[mtype]
+    if "status_code" in body and "response_type" not in body:
+        body["response_type"] = ResponseType(code=_CODE_OF[body["status_code"]], text="as its status says")
     head = sample.head.model_copy(update={"message_id": mid, "receiver_id": to, "causation_id": cause})
     message = sample.model_copy(update={"head": head, sample.BODY: sample.body.model_copy(update=body)})
     return MessageRecord("8000", mid, mtype.value, [to], "B1", cause, "json", "d", encode(message, "json"), "kafka",

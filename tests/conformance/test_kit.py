@@ -186,3 +186,14 @@ def test_a_run_that_never_heard_from_the_node_says_so() -> None:
     page = to_html(report)
     assert "the node under test sent nothing during the run" in page
     assert "as party 8000U7UMTUDTP" in page
+
+
+def test_a_run_where_nothing_was_authenticated_says_to_check_the_key() -> None:
+    report = Report("carrier", "8000U7UMTUDTP", "127.0.0.1:9", 1.0, node_messages=3, node_unauthenticated=3)
+    data = report.to_dict()
+    assert (data["node_messages"], data["node_unauthenticated"]) == (3, 3)
+    assert len(data["warnings"]) == 1
+    assert "key registered for party 8000U7UMTUDTP" in data["warnings"][0]
+    assert "authenticated none of the 3 messages" in to_html(report)
+    partly = Report("carrier", "8000U7UMTUDTP", "127.0.0.1:9", 1.0, node_messages=3, node_unauthenticated=2)
+    assert partly.to_dict()["warnings"] == []  # some got through: the failed checks say which

@@ -287,6 +287,10 @@ def test_head_health_and_a_trailing_slash(http: TestClient) -> None:
     """HEAD /health was 405 (probes use it); a trailing '/' was a 307 whose Location named the caller's Host."""
     r = http.head("/health")
     assert (r.status_code, r.content) == (200, b"")
+    gw = http.app.state.gateway  # type: ignore[attr-defined]
+    gw.broker_ok = lambda: False  # the broker unreachable: the same 503 as GET /health
+    assert (http.head("/health").status_code, http.get("/health").status_code) == (503, 503)
+    del gw.broker_ok
     r = http.post("/v1/messages/", content=b"{}", headers={**key(TRADER), "Host": "evil.example"},
                   follow_redirects=False)  # fmt: skip
     assert (r.status_code, r.json()["error"]["code"], "location" in r.headers) == (404, "NOT_FOUND", False)

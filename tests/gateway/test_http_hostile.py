@@ -123,6 +123,19 @@ def test_batch_item_nested_too_deeply_is_rejected_alone(http: TestClient) -> Non
     r = _batch(http, b"[" + deep[:-1])  # never closed
     assert (r.status_code, r.json()["error"]["code"]) == (400, "BATCH_INVALID")
     assert "never closed" in r.json()["error"]["message"]
+    r = _batch(http, b'[{"a": ' + b"[" * 3000 + b"}" * 3000 + b"]]")  # closed by the wrong kind of bracket
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "BATCH_INVALID")
+    assert "where ']' closes what is open" in r.json()["error"]["message"]
+
+
+def test_a_deep_item_too_long_to_skip_is_refused_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding a deep item's end is bounded: a 5 MB nest took 1.5 s of the event loop."""
+    from gateway.http import batch
+
+    monkeypatch.setattr(batch, "DEEP_SCAN_LIMIT", 6_000)  # 4 per level
+    with pytest.raises(BatchInvalid, match="too long to find its end"):
+        split_batch(b"[" + b'{"":' * 2_000 + b"1" + b"}" * 2_000 + b"]")
+    assert split_batch(b"[" + b'{"":' * 1_100 + b"1" + b"}" * 1_100 + b"]")  # under the bound: found
 
 
 NOT_BATCHES = [b'{"Head": {}}', b'"[]"', b"[1]", b"[" + TOO_LONG + b"]", b"[null]", b"[[]]", b"[{]", b"[{},]", b"[{}"]

@@ -59,3 +59,12 @@ def test_every_catalogued_code_is_exercised_and_every_raised_code_catalogued() -
     exercised = {c.code for c in CASES} | HOSTILE_CODES
     assert exercised <= set(CODES)
     assert set(CODES) - exercised == set()
+
+
+def test_every_receipt_code_has_the_statuses_it_goes_with() -> None:
+    """A receipt code added without a row would make the MT9999 rule raise KeyError (a 500), not refuse."""
+    from schemas.codes import ReceiptCode
+    from schemas.rules import RECEIPT_STATUSES
+
+    assert set(RECEIPT_STATUSES) == set(ReceiptCode)
+    assert all(RECEIPT_STATUSES.values())

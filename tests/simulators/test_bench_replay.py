@@ -32,7 +32,8 @@ def test_bench_replay_json_keys() -> None:
     passed = [s["rate"] for s in steps if s["passed"]]
     assert doc["sustained_rate"] == (max(passed) if passed else 0)
     for s in steps:  # a step passes exactly when nothing was lost and p99 was within the limit
-        assert s["passed"] == (s["lost"] == 0 and s["p99_ms"] <= doc["sustained_p99_limit_ms"])
+        p99 = s["p99_ms"]  # null: nothing delivered in that step
+        assert s["passed"] == (s["lost"] == 0 and p99 is not None and p99 <= doc["sustained_p99_limit_ms"])
 
 
 def test_exchange_clients_default_to_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,3 +94,21 @@ def test_the_sustained_rate_search_steps_and_budget(
     assert good == found
     assert len(exchanges) == len(steps)  # a fresh exchange for every step
     assert all(s["passed"] == (s["rate"] <= limit) for s in steps)
+
+
+def test_a_step_with_nothing_delivered_fails_and_is_shown_as_n_a(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every message refused: nothing lost, but no latency either (None). It must fail, not raise TypeError."""
+    from contextlib import nullcontext
+
+    from gateway.topics import Topics
+    from swsim.bench import replay_bench
+    from swsim.commands.bench import _ms
+
+    class Refused:
+        def summary(self) -> dict[str, object]:
+            return {"sent": 300, "lost": 0, "latency_ms": {"p50": None, "p99": None}}
+
+    monkeypatch.setattr(replay_bench, "load_run", lambda _b, _t, _s, _cfg: Refused())
+    good, steps = replay_bench.sustained_rate("b", lambda: nullcontext(Topics("t")), 1.0, 1, lambda _m: None, 3, 2)
+    assert (good, [(s["passed"], s["p99_ms"]) for s in steps]) == (0, [(False, None), (False, None)])
+    assert (_ms(None), _ms(12.345)) == ("n/a", "12.3")

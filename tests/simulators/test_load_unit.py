@@ -162,3 +162,13 @@ def test_nothing_delivered_has_no_latency_figures_rather_than_0_ms(tmp_path: Pat
     html_path, _ = report.write(result, tmp_path / "report.html")
     rows = re.findall(r"<tr><td>delivery, all types</td><td>1</td><td>0</td>(.*?)</tr>", html_path.read_text())
     assert rows == ["<td>n/a</td>" * 5]
+
+
+def test_the_console_line_says_when_nothing_was_delivered() -> None:
+    from swsim.commands.load import summary_line
+
+    s = {"sent": 2, "delivered": 0, "receipted": 0, "rejected": 2, "lost": 0}
+    nothing = summary_line({**s, "latency_ms": {"p50": None, "p99": None, "max": None}})
+    assert nothing.endswith("lost 0; no delivery latency (nothing delivered)")
+    some = summary_line({**s, "latency_ms": {"p50": 1.04, "p99": 2.0, "max": 3.0}})
+    assert some.endswith("delivery latency p50 1.0 ms, p99 2.0 ms, max 3.0 ms")
