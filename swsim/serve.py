@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -47,18 +48,25 @@ class BackgroundServer:
         self.stop()
 
 
-def port_taken(host: str, port: int) -> bool:
-    """Whether another program listens on ``host:port`` already (asked before starting anything that needs it)."""
-    if port == 0:
-        return False
+def listen_problem(host: str, port: int) -> str | None:
+    """Why an HTTP server could not listen on ``host:port`` (asked before starting anything that needs it), or None
+    when it can: the host is not an address of this machine, or another program holds the port."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except OSError:
-        return False  # an unknown host: the server will say so itself
+    except OSError as e:
+        return f"{host} is not a host name or address this machine knows ({e.strerror})"
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no clash
         try:
             probe.bind(address)
-        except OSError:
-            return True
-    return False
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is taken"
+            return f"cannot listen on {host}:{port} ({e.strerror})"
+    return None
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` already (an unknown host is not this function's to say)."""
+    problem = listen_problem(host, port) if port else None
+    return problem is not None and problem.startswith("port ")

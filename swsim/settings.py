@@ -5,11 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]+\]|[^,\s:\[\]]+):[0-9]{1,5}"
 """One bootstrap address: a host name, an IPv4 address or a bracketed IPv6 address, then a port."""
+
+
+PATTERN_HINTS = {
+    "kafka_bootstrap": "expected HOST:PORT, or several separated by commas (an IPv6 host in brackets)",
+    "topic_prefix": "1 to 41 letters, digits, '.', '_' or '-', the first a letter or digit",
+    "ledger_url": "expected a postgresql://user:password@host:port/db URL",
+    "store_url": "expected a postgresql://user:password@host:port/db URL",
+    "tax_line_peer_url": "expected an http:// or https:// URL, e.g. http://127.0.0.1:8482",
+}
+"""What a setting that does not match its pattern should look like, said instead of the pattern itself."""
 
 
 class Settings(BaseSettings):
@@ -49,11 +59,12 @@ class Settings(BaseSettings):
     redeliver_window_s: float = Field(
         default=3600.0,
         ge=0,
+        allow_inf_nan=False,
         description="After the broker lost its state (the embedded broker restarted), messages delivered this many "
         "seconds back are routed again from the ledger (receivers de-duplicate).",
     )
     http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8470, ge=0, le=65535)
+    http_port: int = Field(default=8470, ge=1, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     prepare_workers: int = Field(
         default=0,
@@ -86,10 +97,14 @@ class Settings(BaseSettings):
     )
     tax_line_peer_url: str | None = Field(
         default=None,
+        pattern=r"^https?://[^\s/?#]+",
         description="A tax node run alone: the other bureau's line endpoint, e.g. http://127.0.0.1:8482.",
     )
     tax_reconcile_threshold_s: float = Field(
-        default=30.0, gt=0, description="Dual-channel reconciliation: later than this is late, or missing."
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Dual-channel reconciliation: later than this is late, or missing.",
     )
     poll_max_records: int = Field(default=500, ge=1)
     heartbeat_file: Path | None = Field(
@@ -97,6 +112,13 @@ class Settings(BaseSettings):
         description="`swsim node` touches this file at least every few seconds while its loop runs (container "
         "healthchecks look at its age).",
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
 
     @property
     def router_group(self) -> str:

@@ -29,6 +29,7 @@ from schemas.codec import decode
 from schemas.errors import MessageError
 from swsim import signing
 from swsim.background import Background
+from swsim.errors import SetupError
 from tax_exchange.books import Books, LineEntry
 from tax_exchange.records import is_record
 
@@ -116,7 +117,12 @@ class LineServer:
         # accepted connections inherit TCP_NODELAY: without it, measured here, every answer waited for the client's
         # delayed ACK (44 ms a request, 20 records/s on the line; 3.5 ms with it)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as e:
+            sock.close()
+            raise SetupError(f"the tax line cannot listen on {self.host}:{self.port} ({e.strerror}): give it a free "
+                             "port (SWSIM_TAX_LINE_CQ / SWSIM_TAX_LINE_SC)") from e  # fmt: skip
         self.port = sock.getsockname()[1]  # keep the port: a restarted line listens where the peer expects it
         server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False))
         self._server = server

@@ -38,7 +38,7 @@ def _wait_for_signal(stop: threading.Event | None = None) -> None:
 
 
 def broker_cmd(
-    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 0,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).", min=0, max=65535)] = 0,
 ) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) and print its bootstrap address."""
     from swsim.broker import EmbeddedBroker
@@ -122,7 +122,7 @@ def _serve(settings: Settings, routers: int, router_processes: int = 0) -> None:
 def gateway_cmd(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap HOST:PORT (or SWSIM_KAFKA_BOOTSTRAP).")] = None,
     http_host: Annotated[str | None, typer.Option(help="HTTP address (or SWSIM_HTTP_HOST).")] = None,
-    http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).")] = None,
+    http_port: Annotated[int | None, typer.Option(help="HTTP port (or SWSIM_HTTP_PORT).", min=1, max=65535)] = None,
     routers: Annotated[
         int, typer.Option(min=0, max=16, help="Router threads (consumer-group members); 0 with --router-processes.")
     ] = 1,
@@ -155,6 +155,7 @@ def gateway_cmd(
         raise typer.BadParameter("give --bootstrap HOST:PORT or set SWSIM_KAFKA_BOOTSTRAP (or use `swsim up`)")
     if routers + router_processes == 0:
         raise typer.BadParameter("the Kafka path needs a router: --routers 1 or more, or --router-processes")
+    check_listen(settings)  # before it joins the gateways' consumer group: a gateway that cannot serve stays out
     _serve(settings, routers, router_processes)
 
 
@@ -173,14 +174,11 @@ def up_cmd(
     from gateway.http import create_app
     from swsim.network import operator_key
     from swsim.node.clock import SimClock
-    from swsim.serve import port_taken
     from swsim.stack import Stack
 
     settings = _settings(http_port=http_port, data_dir=data_dir)
     check_speed(speed)
-    if port_taken(settings.http_host, settings.http_port):
-        raise typer.BadParameter(f"port {settings.http_port} on {settings.http_host} is taken: give another with "
-                                 "--http-port or SWSIM_HTTP_PORT", param_hint="'--http-port'")  # fmt: skip
+    check_listen(settings)
     if settings.kafka_bootstrap is None:
         run_dir = settings.data_dir / "embedded"
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -206,6 +204,16 @@ def up_cmd(
     finally:
         stack.stop()
         out.print("gateway, nodes and broker stopped")
+
+
+def check_listen(settings: Settings) -> None:
+    """The HTTP address can be listened on: else said at once, before anything is started."""
+    from swsim.serve import listen_problem
+
+    problem = listen_problem(settings.http_host, settings.http_port)
+    if problem is not None:
+        raise typer.BadParameter(f"{problem}: give another with --http-host / --http-port (or SWSIM_HTTP_HOST / "
+                                 "SWSIM_HTTP_PORT)", param_hint="HTTP address")  # fmt: skip
 
 
 def check_speed(speed: float) -> None:

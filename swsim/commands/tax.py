@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -39,7 +38,8 @@ def reconcile_cmd(
     from swsim.stack import store_ref
     from tax_exchange.reconcile import read_view, reconcile
 
-    overrides = {k: v for k, v in {"data_dir": data_dir, "tax_reconcile_threshold_s": threshold}.items() if v}
+    given = {"data_dir": data_dir, "tax_reconcile_threshold_s": threshold}
+    overrides = {k: v for k, v in given.items() if v is not None}  # (0 is given, and refused: not dropped)
     settings = Settings(**overrides)  # type: ignore[arg-type]  # a bad value: swsim.cli.main says which
     under_up = settings.model_copy(update={"data_dir": settings.data_dir / "embedded"})  # `swsim up`'s, embedded
     if (
@@ -48,6 +48,8 @@ def reconcile_cmd(
         and store_ref(under_up, TAX_CQ).path.exists()
     ):
         settings = under_up
+    import psycopg  # (here: it takes a tenth of a second to load, which every other command would pay)
+
     try:
         views = [read_view(p, store_ref(settings, p)) for p in (TAX_CQ, TAX_SC)]
     except (OSError, sqlite3.Error, psycopg.Error) as e:

@@ -10,16 +10,18 @@ import time
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from simulators.recording import Entry
-from simulators.replay import ReplayStats
 from swsim.commands.consoles import console
 from swsim.settings import Settings
+
+if TYPE_CHECKING:
+    from simulators.recording import Entry
+    from simulators.replay import ReplayStats
 
 out = console(stderr=True)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from swsim.commands.consoles import console
-from swsim.verify.suite import PARTS, SCENARIOS, Report
+from swsim.verify.names import PARTS, SCENARIOS
+
+if TYPE_CHECKING:
+    from swsim.verify.suite import Report
 
 out = console()
 err = console(stderr=True)

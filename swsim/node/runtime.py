@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from kafka.errors import KafkaError
 
 from gateway.topics import Topics
 from schemas.codec import Format, decode, encode
@@ -33,7 +34,7 @@ from swsim.client import PartyClient
 from swsim.network import GATEWAY_ID
 from swsim.node.clock import SimClock
 from swsim.node.store import NodeStore, OutboxEntry, is_store_failure
-from swsim.transport.base import Consumer, Record, Transport
+from swsim.transport.base import BrokerError, Consumer, Record, Transport
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,11 @@ class Node(Background):
         while not self._stop.is_set():
             try:
                 self.step()
+            except (KafkaError, BrokerError) as e:  # the broker away (restarting, say): expected, one line each
+                log.warning("node %s: broker: %s; retrying in %.1f s", self.party_id, e, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, RETRY_S[1])
+                continue
             except Exception:
                 log.exception("node %s loop failed; retrying in %.1f s", self.party_id, backoff)
                 self._stop.wait(backoff)

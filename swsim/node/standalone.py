@@ -49,6 +49,7 @@ def start_standalone(role: str, settings: Settings, fault: str | None = None) ->
     assert settings.kafka_bootstrap is not None
     party = party_for(role, settings.network_seed)
     transport = KafkaTransport(settings.kafka_bootstrap, f"node-{party.id}", producer=settings.kafka_producer)
+    transport.topic_names()  # an unreachable broker is said at once (KafkaError), not retried for ever by the loop
     handler: Handler = handler_for(party.id, party.role, party.name, settings)
     key = private_key(settings.network_seed, party.id)
     if fault is not None:

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from kafka.errors import KafkaTimeoutError
 
 from swsim import cli
+from swsim.errors import SetupError
 from swsim.transport.base import BrokerError
 
 
@@ -57,7 +63,15 @@ def test_an_unacknowledged_flush_says_why_rather_than_an_empty_list() -> None:
     ("variable", "value", "says"),
     [
         ("SWSIM_HTTP_PORT", "abc", "invalid setting http_port (SWSIM_HTTP_PORT or its option): Input should be"),
-        ("SWSIM_KAFKA_BOOTSTRAP", ":::", "invalid setting kafka_bootstrap (SWSIM_KAFKA_BOOTSTRAP or its option)"),
+        ("SWSIM_KAFKA_BOOTSTRAP", ":::", "(SWSIM_KAFKA_BOOTSTRAP or its option): expected HOST:PORT, or several"),
+        ("SWSIM_HTTP_PORT", "0", "http_port (SWSIM_HTTP_PORT or its option): Input should be greater than or equal"),
+        ("SWSIM_DATA_DIR", __file__, "data_dir (SWSIM_DATA_DIR or its option): " + __file__ + " is a file, not a"),
+        ("SWSIM_TAX_LINE_PEER_URL", "notaurl", "(SWSIM_TAX_LINE_PEER_URL or its option): expected an http:// or"),
+        (
+            "SWSIM_TAX_RECONCILE_THRESHOLD_S",
+            "inf",
+            "threshold_s (SWSIM_TAX_RECONCILE_THRESHOLD_S or its option): Input should be a finite number",
+        ),
     ],
 )
 def test_a_setting_that_does_not_parse_is_one_line_and_exit_2(
@@ -71,3 +85,72 @@ def test_a_setting_that_does_not_parse_is_one_line_and_exit_2(
     err = " ".join(capsys.readouterr().err.split())
     assert says in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: SetupError("registry file r.json: party 1 has no 'role'"), "swsim: registry file r.json: party 1"),
+        (lambda: KeyboardInterrupt(), "swsim: interrupted"),
+    ],
+    ids=["setup", "ctrl-c"],
+)
+def test_a_setup_error_or_ctrl_c_is_one_line(
+    make: Callable[[], BaseException], says: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    def app() -> None:
+        raise make()
+
+    monkeypatch.setattr(cli, "app", app)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == (130 if says.endswith("interrupted") else 2)
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(says), err
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (None, "No such file or directory"),
+        ("nope", "is not JSON"),
+        ('{"parties": {}}', 'expected {"parties": [...]}'),
+        ('{"parties": [{"id": "X"}]}', "party 1 has no 'role'"),
+        ('{"parties": [{"id": "X", "role": "trader"}, {"id": "Y", "role": "king"}]}', "party 2 has role 'king'"),
+        ('{"parties": [{"id": "X", "role": "trader", "public_key": "zz"}]}', "party 1 has a public_key that is not"),
+    ],
+)
+def test_a_registry_file_that_cannot_be_used_says_where(tmp_path: Path, text: str | None, says: str) -> None:
+    """Each gave a traceback ("ValueError: registry file bad.json: 'role'")."""
+    from gateway.registry import load_registry_file
+
+    path = tmp_path / "registry.json"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(SetupError, match=re.escape(says)):
+        load_registry_file(path)
+
+
+def test_the_tax_line_on_a_taken_port_is_a_setup_error() -> None:
+    from tax_exchange.line import LineServer
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SetupError, match=f"the tax line cannot listen on 127.0.0.1:{port}"):
+            LineServer(None, f"127.0.0.1:{port}").start()  # type: ignore[arg-type]
+
+
+def test_a_broker_on_a_taken_port_is_refused_not_announced() -> None:
+    """`swsim broker --port P` with P taken announced a broker that was not running (the connect reached the
+    other program)."""
+    from swsim.broker import EmbeddedBroker
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(BrokerError, match=f"port {port} on 127.0.0.1 is taken"):
+            EmbeddedBroker(port).start()

@@ -182,8 +182,14 @@ def test_up_refuses_a_taken_port_and_nonsense_speeds(env: dict[str, str]) -> Non
         taken.listen()
         port = taken.getsockname()[1]
         done = runner.invoke(app, ["up", "--http-port", str(port)], env=env)
-    assert done.exit_code == 2, done.output
-    assert f"port {port} on 127.0.0.1 is taken" in " ".join(done.output.replace("│", " ").split())
+        # the gateway alone too, before it joins the gateways' consumer group (the bootstrap is never reached)
+        alone = runner.invoke(app, ["gateway", "--bootstrap", "127.0.0.1:1", "--http-port", str(port)], env=env)
+    for d in (done, alone):
+        assert d.exit_code == 2, d.output
+        assert f"port {port} on 127.0.0.1 is taken" in " ".join(d.output.replace("│", " ").split())
+    unknown = runner.invoke(app, ["up"], env={**env, "SWSIM_HTTP_HOST": "256.1.1.1"})
+    assert unknown.exit_code == 2, unknown.output
+    assert "256.1.1.1 is not a host name or address" in " ".join(unknown.output.replace("│", " ").split())
     for cmd in (["up", "--speed", "nan"], ["demo", "--speed", "-5"], ["demo", "--timeout", "0"]):
         done = runner.invoke(app, cmd, env=env)
         assert done.exit_code == 2, (cmd, done.output)
