@@ -23,6 +23,7 @@ class BrokerError(base.BrokerError):
 def port_free(port: int) -> bool:
     """Nothing listens on (or holds) the loopback ``port``: a broker started there will be the one answering."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped broker's TIME_WAIT is no clash
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
