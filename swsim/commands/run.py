@@ -307,16 +307,24 @@ def topics_cmd(
 def parties_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")] = False,
 ) -> None:
-    """List the simulated network's parties with their roles and (simulation-only) API keys."""
+    """List the simulated network's parties with their roles and (simulation-only) API keys, and the parties of
+    SWSIM_REGISTRY_FILE (whose keys are their own: only a hash of each is registered)."""
+    from gateway.registry import load_registry_file
     from swsim.network import api_key, default_parties, operator_key
 
     settings = _settings()
     seed = settings.network_seed
-    rows = [(p.id, p.role.value, p.name, api_key(seed, p.id) if p.role != "gateway" else None)
-            for p in default_parties(seed)]  # fmt: skip
+    rows: dict[str, tuple[str, str, str, str | None, str]] = {
+        p.id: (p.id, p.role.value, p.name, api_key(seed, p.id) if p.role != "gateway" else None, "simulated")
+        for p in default_parties(seed)
+    }
+    if settings.registry_file is not None:  # a file that cannot be used: one line (SetupError), exit 2
+        for e in load_registry_file(settings.registry_file):  # replaces the simulated party of the same id
+            rows[e.id] = (e.id, e.role.value, e.name, None, "registry file")
+    op_key = settings.operator_api_key or operator_key(seed)
     if as_json:
-        parties = [{"party": i, "role": r, "name": n, "api_key": k} for i, r, n, k in rows]
-        print(json.dumps({"network_seed": seed, "parties": parties, "operator_key": operator_key(seed),
+        parties = [{"party": i, "role": r, "name": n, "api_key": k, "source": src} for i, r, n, k, src in rows.values()]
+        print(json.dumps({"network_seed": seed, "parties": parties, "operator_key": op_key,
                           "simulated": True}, ensure_ascii=False))  # fmt: skip
         return
     table = Table(title=f"Simulated parties (keys derived from SWSIM_NETWORK_SEED={seed!r}; simulation only)")
@@ -324,7 +332,8 @@ def parties_cmd(
     for col in ("role", "name"):
         table.add_column(col)
     table.add_column("API key", no_wrap=True, min_width=43)
-    for i, r, n, k in rows:
-        table.add_row(i, r, n, k or "-")
-    table.add_row("(operator)", "operator", "sees every message and dead letter", operator_key(seed))
+    for i, r, n, k, src in rows.values():
+        table.add_row(i, r, n, k or ("its own (registry file)" if src == "registry file" else "-"))
+    who = "SWSIM_OPERATOR_API_KEY" if settings.operator_api_key else "sees every message and dead letter"
+    table.add_row("(operator)", "operator", who, op_key)
     out.print(table)

@@ -133,6 +133,23 @@ def test_parties_lists_keys() -> None:
     ).items()
 
 
+def test_parties_lists_the_registry_file_and_the_operator_key_in_use(tmp_path: Path) -> None:
+    """It listed the seed's parties and operator key whatever SWSIM_REGISTRY_FILE and SWSIM_OPERATOR_API_KEY said,
+    so the dashboard's "use the key swsim parties shows" sent an operator to a key the gateway refuses."""
+    from typer.testing import CliRunner
+
+    from swsim.cli import app
+
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"parties": [{"id": "8000OURSYSTEM", "name": "Our system", "role": "trader"}]}')
+    env = {"SWSIM_REGISTRY_FILE": str(registry), "SWSIM_OPERATOR_API_KEY": "op_ours", "SWSIM_NETWORK_SEED": SEED}
+    listed = json.loads(CliRunner().invoke(app, ["parties", "--json"], env=env).stdout)
+    assert listed["operator_key"] == "op_ours"
+    ours = next(p for p in listed["parties"] if p["party"] == "8000OURSYSTEM")
+    assert (ours["api_key"], ours["source"]) == (None, "registry file")
+    assert {p["source"] for p in listed["parties"] if p["party"] != "8000OURSYSTEM"} == {"simulated"}
+
+
 def _tansu_children(pid: int) -> set[int]:
     """The embedded brokers whose parent is ``pid``."""
     found = set()
