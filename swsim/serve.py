@@ -50,20 +50,26 @@ class BackgroundServer:
 
 def listen_problem(host: str, port: int) -> str | None:
     """Why an HTTP server could not listen on ``host:port`` (asked before starting anything that needs it), or None
-    when it can: the host is not an address of this machine, or another program holds the port."""
+    when it can: the host is not a name or address of this machine, or another program holds the port. Every
+    address the host has is tried, as uvicorn binds them all and skips those this machine cannot have (``localhost``
+    giving ::1 where IPv6 is off)."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as e:
         return f"{host} is not a host name or address this machine knows ({e.strerror})"
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no clash
-        try:
-            probe.bind(address)
-        except OSError as e:
-            if e.errno == errno.EADDRINUSE:
-                return f"port {port} on {host} is taken"
-            return f"cannot listen on {host}:{port} ({e.strerror})"
-    return None
+    problems = []
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no clash
+            try:
+                probe.bind(address)
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    return f"port {port} on {host} is taken"
+                problems.append(f"cannot listen on {host}:{port} ({e.strerror})")
+                continue
+        return None  # one address it can listen on: uvicorn serves there
+    return problems[0] if problems else f"{host} has no address to listen on"
 
 
 def port_taken(host: str, port: int) -> bool:

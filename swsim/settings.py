@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]+\]|[^,\s:\[\]]+):[0-9]{1,5}"
 """One bootstrap address: a host name, an IPv4 address or a bracketed IPv6 address, then a port."""
 
 
+_LISTEN = r"^[^:\s]+:(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5]?[0-9]{1,4})$"
+"""HOST:PORT to listen on, the port 0 to 65535."""
+
 PATTERN_HINTS = {
+    "tax_line_cq": "expected HOST:PORT to listen on, the port 0 (a free one) to 65535",
+    "tax_line_sc": "expected HOST:PORT to listen on, the port 0 (a free one) to 65535",
     "kafka_bootstrap": "expected HOST:PORT, or several separated by commas (an IPv6 host in brackets)",
     "topic_prefix": "1 to 41 letters, digits, '.', '_' or '-', the first a letter or digit",
     "ledger_url": "expected a postgresql://user:password@host:port/db URL",
@@ -87,12 +93,12 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(default=6000, ge=1000)
     tax_line_cq: str = Field(
         default="127.0.0.1:0",
-        pattern=r"^[^:]+:[0-9]{1,5}$",
+        pattern=_LISTEN,
         description="HOST:PORT where Chongqing tax's dedicated-line endpoint (channel B) listens; port 0 = a free one.",
     )
     tax_line_sc: str = Field(
         default="127.0.0.1:0",
-        pattern=r"^[^:]+:[0-9]{1,5}$",
+        pattern=_LISTEN,
         description="HOST:PORT where Sichuan tax's dedicated-line endpoint (channel B) listens; port 0 = a free one.",
     )
     tax_line_peer_url: str | None = Field(
@@ -116,7 +122,9 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _a_folder(cls, value: Path) -> Path:
-        if value.exists() and not value.is_dir():
+        # (os.path's checks say False where Path.exists() would raise: a folder that cannot be looked into is said
+        # where it is used, with the operating system's reason)
+        if os.path.lexists(value) and not os.path.isdir(value):
             raise ValueError(f"{value} is a file, not a folder")
         return value
 
@@ -132,3 +140,15 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def invalid_setting_message(e: ValidationError) -> str:
+    """A settings error in one line: each setting by its name and variable, and what it expects."""
+    said = []
+    for err in e.errors(include_url=False):
+        name = "_".join(map(str, err["loc"]))
+        why = err["msg"].removeprefix("Value error, ")  # (a validator's own message)
+        if err["type"] == "string_pattern_mismatch":
+            why = PATTERN_HINTS.get(name, why)
+        said.append(f"{name} (SWSIM_{name.upper()} or its option): {why}")
+    return f"invalid setting {'; '.join(said)}"

@@ -10,6 +10,7 @@ once.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -119,10 +120,12 @@ class LineServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self.port))
-        except OSError as e:
+        except (OSError, OverflowError) as e:
             sock.close()
-            raise SetupError(f"the tax line cannot listen on {self.host}:{self.port} ({e.strerror}): give it a free "
-                             "port (SWSIM_TAX_LINE_CQ / SWSIM_TAX_LINE_SC)") from e  # fmt: skip
+            taken = isinstance(e, OSError) and e.errno == errno.EADDRINUSE
+            why = "the port is taken" if taken else getattr(e, "strerror", None) or str(e)
+            raise SetupError(f"the tax line cannot listen on {self.host}:{self.port} ({why}): set SWSIM_TAX_LINE_CQ / "
+                             "SWSIM_TAX_LINE_SC to a HOST:PORT this machine can listen on") from e  # fmt: skip
         self.port = sock.getsockname()[1]  # keep the port: a restarted line listens where the peer expects it
         server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False))
         self._server = server

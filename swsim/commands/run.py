@@ -320,20 +320,28 @@ def parties_cmd(
     }
     if settings.registry_file is not None:  # a file that cannot be used: one line (SetupError), exit 2
         for e in load_registry_file(settings.registry_file):  # replaces the simulated party of the same id
-            rows[e.id] = (e.id, e.role.value, e.name, None, "registry file")
+            rows[e.id] = (
+                e.id,
+                e.role.value,
+                e.name,
+                None,
+                "registry file" if e.api_key_sha256 else "registry file, no API key",
+            )
     op_key = settings.operator_api_key or operator_key(seed)
     if as_json:
-        parties = [{"party": i, "role": r, "name": n, "api_key": k, "source": src} for i, r, n, k, src in rows.values()]
+        parties = [{"party": i, "role": r, "name": n, "api_key": k, "source": src.split(",")[0]}
+                   for i, r, n, k, src in rows.values()]  # fmt: skip
         print(json.dumps({"network_seed": seed, "parties": parties, "operator_key": op_key,
                           "simulated": True}, ensure_ascii=False))  # fmt: skip
         return
-    table = Table(title=f"Simulated parties (keys derived from SWSIM_NETWORK_SEED={seed!r}; simulation only)")
+    table = Table(title=f"Parties (the simulated ones' keys derived from SWSIM_NETWORK_SEED={seed!r}; simulation only)")
     table.add_column("party", no_wrap=True, min_width=13)  # ids and keys are copied: never cut
     for col in ("role", "name"):
         table.add_column(col)
     table.add_column("API key", no_wrap=True, min_width=43)
     for i, r, n, k, src in rows.values():
-        table.add_row(i, r, n, k or ("its own (registry file)" if src == "registry file" else "-"))
+        shown = {"registry file": "its own (registry file)", "registry file, no API key": "none (registry file)"}
+        table.add_row(i, r, n, k or shown.get(src, "-"))
     who = "SWSIM_OPERATOR_API_KEY" if settings.operator_api_key else "sees every message and dead letter"
     table.add_row("(operator)", "operator", who, op_key)
     out.print(table)

@@ -33,14 +33,23 @@ def reconcile_cmd(
 
     Exit status 0 when the report is clean (nothing missing, mismatched, unexpected or applied other than once),
     1 when it is not, 2 when the stores cannot be read."""
+    from pydantic import ValidationError
+
     from swsim.network import TAX_CQ, TAX_SC
-    from swsim.settings import Settings
+    from swsim.settings import Settings, invalid_setting_message
     from swsim.stack import store_ref
     from tax_exchange.reconcile import read_view, reconcile
 
     given = {"data_dir": data_dir, "tax_reconcile_threshold_s": threshold}
     overrides = {k: v for k, v in given.items() if v is not None}  # (0 is given, and refused: not dropped)
-    settings = Settings(**overrides)  # type: ignore[arg-type]  # a bad value: swsim.cli.main says which
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        if not as_json:
+            raise  # swsim.cli.main says which, in one line
+        print(json.dumps({"error": {"code": "INVALID_SETTING", "message": invalid_setting_message(e)}},
+                         ensure_ascii=False))  # fmt: skip
+        raise typer.Exit(2) from None
     under_up = settings.model_copy(update={"data_dir": settings.data_dir / "embedded"})  # `swsim up`'s, embedded
     if (
         not settings.store_url

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kafka.errors import KafkaError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from gateway.topics import Topics
 from schemas.codec import Format, decode, encode
@@ -37,6 +37,14 @@ from swsim.node.store import NodeStore, OutboxEntry, is_store_failure
 from swsim.transport.base import BrokerError, Consumer, Record, Transport
 
 log = logging.getLogger(__name__)
+_AWAY = (KafkaConnectionError, KafkaTimeoutError)
+"""Kafka errors that mean the broker cannot be reached (for now)."""
+
+
+def broker_away(e: Exception) -> bool:
+    """``e`` says the broker cannot be reached for now (logged in one line and retried), rather than a lasting
+    error whose stack is wanted (a record too large, a client misused)."""
+    return isinstance(e, (BrokerError, *_AWAY)) or bool(getattr(e, "retriable", False))
 
 
 class Context:
@@ -260,8 +268,12 @@ class Node(Background):
         while not self._stop.is_set():
             try:
                 self.step()
-            except (KafkaError, BrokerError) as e:  # the broker away (restarting, say): expected, one line each
-                log.warning("node %s: broker: %s; retrying in %.1f s", self.party_id, e, backoff)
+            except (KafkaError, BrokerError) as e:
+                if broker_away(e):
+                    # the broker away (restarting, say): expected, one line each
+                    log.warning("node %s: broker: %s; retrying in %.1f s", self.party_id, e, backoff)
+                else:  # a lasting Kafka error (a record too large, a client misused): its stack is wanted
+                    log.exception("node %s loop failed; retrying in %.1f s", self.party_id, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, RETRY_S[1])
                 continue

@@ -132,15 +132,57 @@ def test_a_registry_file_that_cannot_be_used_says_where(tmp_path: Path, text: st
         load_registry_file(path)
 
 
-def test_the_tax_line_on_a_taken_port_is_a_setup_error() -> None:
+def test_the_tax_line_where_it_cannot_listen_is_a_setup_error() -> None:
     from tax_exchange.line import LineServer
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(SetupError, match=f"the tax line cannot listen on 127.0.0.1:{port}"):
+        with pytest.raises(SetupError, match=f"cannot listen on 127.0.0.1:{port} \\(the port is taken\\)"):
             LineServer(None, f"127.0.0.1:{port}").start()  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match=re.escape("cannot listen on 127.0.0.1:70000")):  # OverflowError, not OSError
+        LineServer(None, "127.0.0.1:70000").start()  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match=re.escape("cannot listen on 256.1.1.1:0")):  # not "give it a free port"
+        LineServer(None, "256.1.1.1:0").start()  # type: ignore[arg-type]
+
+
+def test_the_tax_line_settings_say_what_they_expect(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    monkeypatch.setenv("SWSIM_TAX_LINE_CQ", "127.0.0.1:70000")
+    monkeypatch.setattr("sys.argv", ["swsim", "topics"])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert "(SWSIM_TAX_LINE_CQ or its option): expected HOST:PORT to listen on" in capsys.readouterr().err
+
+
+def test_a_lost_broker_is_one_line_but_a_lasting_kafka_error_keeps_its_stack() -> None:
+    from kafka.errors import (
+        IllegalStateError,
+        KafkaConnectionError,
+        MessageSizeTooLargeError,
+        NotLeaderForPartitionError,
+    )
+
+    from swsim.node.runtime import broker_away
+
+    for away in (KafkaConnectionError(), KafkaTimeoutError(), NotLeaderForPartitionError(), BrokerError("x")):
+        assert broker_away(away), away
+    for lasting in (MessageSizeTooLargeError(), IllegalStateError()):
+        assert not broker_away(lasting), lasting
+
+
+def test_an_http_address_is_checked_on_every_address_of_its_host() -> None:
+    from swsim.serve import listen_problem
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert listen_problem("localhost", free) is None
+    assert listen_problem("127.0.0.1", free) is None
+    problem = listen_problem("no-such-host.invalid", free)
+    assert problem is not None
+    assert problem.startswith("no-such-host.invalid is not a host name")
 
 
 def test_a_broker_on_a_taken_port_is_refused_not_announced() -> None:

@@ -253,6 +253,11 @@ def test_the_reconcile_command_reads_both_stores(stack: Stack, tmp_path: Path) -
     error = json.loads(r.stdout)["error"]
     assert error["code"] == "STORE_UNREADABLE"
     assert "no store for node" in error["message"]
+    for bad in (["--threshold", "0"], ["--data-dir", __file__]):  # scripts still get their one JSON object
+        r = CliRunner().invoke(app, ["tax", "reconcile", *bad, "--json"])
+        assert r.exit_code == 2
+        error = json.loads(r.stdout)["error"]
+        assert error["code"] == "INVALID_SETTING", error
 
 
 def test_the_abnormal_list_reaches_the_customs_risk_engine_and_a_lifted_entry_leaves_it(stack: Stack) -> None:
