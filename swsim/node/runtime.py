@@ -43,8 +43,10 @@ _AWAY = (KafkaConnectionError, KafkaTimeoutError)
 
 def broker_away(e: Exception) -> bool:
     """``e`` says the broker cannot be reached for now (logged in one line and retried), rather than a lasting
-    error whose stack is wanted (a record too large, a client misused)."""
-    return isinstance(e, (BrokerError, *_AWAY)) or bool(getattr(e, "retriable", False))
+    error whose stack is wanted (a record too large, a client misused). A bare KafkaError is the client's word for
+    an answer it did not expect from the broker (an embedded broker restarting answers its first requests with
+    "UnknownError"): counted as the broker's."""
+    return isinstance(e, (BrokerError, *_AWAY)) or type(e) is KafkaError or bool(getattr(e, "retriable", False))
 
 
 class Context:

@@ -160,13 +160,21 @@ def test_a_lost_broker_is_one_line_but_a_lasting_kafka_error_keeps_its_stack() -
     from kafka.errors import (
         IllegalStateError,
         KafkaConnectionError,
+        KafkaError,
         MessageSizeTooLargeError,
         NotLeaderForPartitionError,
     )
 
     from swsim.node.runtime import broker_away
 
-    for away in (KafkaConnectionError(), KafkaTimeoutError(), NotLeaderForPartitionError(), BrokerError("x")):
+    unexpected = KafkaError("Unexpected error in InitProducerIdResponse: [Error -1] UnknownError")  # a restart
+    for away in (
+        KafkaConnectionError(),
+        KafkaTimeoutError(),
+        NotLeaderForPartitionError(),
+        BrokerError("x"),
+        unexpected,
+    ):
         assert broker_away(away), away
     for lasting in (MessageSizeTooLargeError(), IllegalStateError()):
         assert not broker_away(lasting), lasting
